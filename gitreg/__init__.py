@@ -1,0 +1,102 @@
+"""gitreg: a model registry whose database is a git repository.
+
+MLflow-shaped: ``gitreg.sklearn.log_model(..., registered_model_name=...)``,
+``gitreg.register_model(uri, name)``, ``gitreg.Client()`` and
+``gitreg.pyfunc.load_model("models:/Name/Production")`` work as their MLflow
+counterparts do, with no server. Heavy modules (numpy, pandas, sklearn) load
+only when a model is saved or loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from gitreg.errors import GitregError
+from gitreg.locate import get_registry, set_registry
+from gitreg.runs import active_run, end_run, log_metric, log_metrics, log_param, log_params, set_tag, start_run
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from gitreg.client import Client
+    from gitreg.entities import ModelVersion, RegisteredModel
+    from gitreg.registry import Registry
+    from gitreg.signature import Signature
+
+__all__ = [
+    "Client",
+    "GitregError",
+    "ModelVersion",
+    "RegisteredModel",
+    "Registry",
+    "Signature",
+    "__version__",
+    "active_run",
+    "end_run",
+    "get_registry",
+    "infer_signature",
+    "init",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "register_model",
+    "set_registry",
+    "set_tag",
+    "start_run",
+]
+
+
+def register_model(
+    model_uri: str | os.PathLike[str],
+    name: str,
+    *,
+    tags: dict[str, str] | None = None,
+    description: str | None = None,
+    registry: Any = None,
+    **_: Any,
+) -> ModelVersion:
+    """Register the model at ``model_uri`` (``runs:/<id>/model``, a saved model
+    directory, a pickle file or ``models:/...``) as the next version of
+    ``name``, creating the registered model if needed."""
+    from gitreg.saving import register
+
+    return register(model_uri, name, tags=tags, description=description, registry=registry)
+
+
+def init(path: str | os.PathLike[str], *, bare: bool = False) -> Registry:
+    """Create a new registry at ``path``."""
+    from gitreg.registry import Registry
+
+    return Registry.init(path, bare=bare)
+
+
+def infer_signature(model_input: Any, model_output: Any = None) -> Signature:
+    from gitreg.signature import infer_signature as infer
+
+    return infer(model_input, model_output)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Client", "MlflowClient"):
+        from gitreg.client import Client
+
+        return Client
+    if name in ("ModelVersion", "RegisteredModel"):
+        from gitreg import entities
+
+        return getattr(entities, name)
+    if name == "Registry":
+        from gitreg.registry import Registry
+
+        return Registry
+    if name == "Signature":
+        from gitreg.signature import Signature
+
+        return Signature
+    if name in ("sklearn", "pyfunc"):
+        import importlib
+
+        return importlib.import_module(f"gitreg.{name}")
+    raise AttributeError(f"module 'gitreg' has no attribute {name!r}")

@@ -1,0 +1,88 @@
+"""The local, content-addressed cache of materialised versions.
+
+A version's ``models/<name>/`` subtree is written once to
+``<cache>/models/<tree id>/`` after every artifact's sha256 and size are
+checked against the manifest. Each later load checks the files again before
+anything is unpickled, so a file changed in the cache is caught too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from gitreg.errors import IntegrityError
+from gitreg.manifest import MANIFEST_FILE, Manifest
+from gitreg.store import GitStore
+
+_READY = ".gitreg-complete"
+
+
+def cache_root() -> Path:
+    """``GITREG_CACHE_DIR``, else ``$XDG_CACHE_HOME/gitreg``, else ``~/.cache/gitreg``."""
+    if os.environ.get("GITREG_CACHE_DIR"):
+        return Path(os.environ["GITREG_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gitreg"
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def verify_directory(directory: Path, manifest: Manifest, label: str) -> None:
+    """Raise :class:`IntegrityError` naming the first artifact that differs."""
+    for a in manifest.artifacts:
+        path = directory / a.path
+        if path.is_symlink() or not path.is_file():
+            raise IntegrityError(f"{label}: artifact {a.path} is missing.")
+        sha, size = file_sha256(path)
+        if sha != a.sha256 or size != a.size:
+            raise IntegrityError(
+                f"{label}: artifact {a.path} does not match its manifest (sha256 {sha[:12]}… size {size}, "
+                f"expected {a.sha256[:12]}… size {a.size}). It was changed after registration; refusing to load it."
+            )
+
+
+def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> Path:
+    """The local directory holding version ``tree``, verified."""
+    target = cache_root() / "models" / tree
+    if (target / _READY).exists():
+        verify_directory(target, manifest, f"{label} (cached in {target})")
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{tree[:12]}-", dir=target.parent))
+    try:
+        for a in manifest.artifacts:
+            data = store.read_blob(f"{tree}:{a.path}")
+            if data is None:
+                raise IntegrityError(f"{label}: artifact {a.path} is listed in the manifest but not stored.")
+            sha = hashlib.sha256(data).hexdigest()
+            if sha != a.sha256 or len(data) != a.size:
+                raise IntegrityError(
+                    f"{label}: artifact {a.path} has sha256 {sha[:12]}… (size {len(data)}) but the manifest says "
+                    f"{a.sha256[:12]}… (size {a.size}). The stored content was tampered with; refusing to load it."
+                )
+            dest = tmp / a.path
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        (tmp / MANIFEST_FILE).write_text(manifest.to_yaml())
+        (tmp / _READY).touch()
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another process materialised it first
+            shutil.rmtree(tmp, ignore_errors=True)
+            verify_directory(target, manifest, f"{label} (cached in {target})")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,88 @@
+"""The ``gitreg`` command: click commands that parse, call the library, print.
+
+Subcommands live in modules imported only when that command runs, so
+``gitreg --help`` starts without importing numpy, pandas, sklearn or falcon.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from gitreg.cli.errors import GitregClickError, report_unexpected
+from gitreg.errors import GitregError
+
+# command name -> (module, attribute, one-line help shown by `gitreg --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("gitreg.cli.registry_cmds", "init", "Create a new registry."),
+    "register": ("gitreg.cli.registry_cmds", "register", "Register a saved model as a new version."),
+    "models": ("gitreg.cli.registry_cmds", "models", "List registered models."),
+    "versions": ("gitreg.cli.registry_cmds", "versions", "List the versions of a model."),
+    "show": ("gitreg.cli.registry_cmds", "show", "Show a model or the version a URI resolves to."),
+    "promote": ("gitreg.cli.registry_cmds", "promote", "Move a version to a stage (or alias)."),
+    "demote": ("gitreg.cli.registry_cmds", "demote", "Remove a model from a stage."),
+    "history": ("gitreg.cli.registry_cmds", "history", "Registrations and stage moves, newest first."),
+    "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            module, attr, _ = COMMANDS[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GitregError as exc:
+            if ctx.meta.get("gitreg.traceback"):
+                raise
+            raise GitregClickError(exc) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("gitreg.traceback"):
+                raise
+            report_unexpected(exc)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "-r",
+    "--registry",
+    metavar="PATH",
+    envvar="GITREG_REGISTRY",
+    help="Registry to use (else GITREG_REGISTRY, else the one containing the current directory).",
+)
+@click.option("--traceback", is_flag=True, hidden=True, help="Show Python tracebacks (for debugging gitreg).")
+@click.version_option(package_name="gitreg", prog_name="gitreg", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, registry: str | None, traceback: bool) -> None:
+    """gitreg: a model registry whose database is a git repository.
+
+    Versions are commits and tags, stages are branches; load models anywhere
+    with models:/NAME/VERSION or models:/NAME/STAGE.
+    """
+    ctx.meta["gitreg.traceback"] = traceback
+    ctx.obj = {"registry": registry}
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="gitreg")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

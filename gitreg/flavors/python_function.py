@@ -1,0 +1,130 @@
+"""Custom Python models (``gitreg.pyfunc.PythonModel`` subclasses) as files:
+``python_model.pkl`` (cloudpickle), optional artifacts, and ``MLmodel``."""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+from pathlib import Path
+from typing import Any
+
+from gitreg.errors import InvalidInputError
+from gitreg.flavors.mlmodel import MLModel, python_env, requirement
+from gitreg.signature import Signature
+
+MODEL_FILE = "python_model.pkl"
+ARTIFACTS_DIR = "artifacts"
+
+
+class PythonModel:
+    """Base class for custom models, as MLflow's ``mlflow.pyfunc.PythonModel``.
+
+    Override ``predict(self, context, model_input, params=None)``; optionally
+    ``load_context(self, context)`` to load ``context.artifacts`` once.
+    """
+
+    def load_context(self, context: PythonModelContext) -> None:
+        """Called once after loading, before the first ``predict``."""
+
+    def predict(self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+        raise NotImplementedError
+
+
+class PythonModelContext:
+    """What ``load_context`` and ``predict`` receive: local paths of artifacts."""
+
+    def __init__(self, artifacts: dict[str, str]) -> None:
+        self.artifacts = artifacts
+
+
+def save(
+    python_model: Any,
+    directory: Path,
+    *,
+    artifacts: dict[str, str] | None = None,
+    signature: Signature | None = None,
+    input_example: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    run_id: str | None = None,
+) -> MLModel:
+    if not callable(getattr(python_model, "predict", None)):
+        raise InvalidInputError("python_model must define predict(context, model_input).")
+    import cloudpickle
+
+    stored: dict[str, str] = {}
+    for key, src in (artifacts or {}).items():
+        source = Path(src)
+        if not source.exists():
+            raise InvalidInputError(f"Artifact {key!r} points to {src}, which does not exist.")
+        target = Path(ARTIFACTS_DIR) / key / source.name
+        (directory / target).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, directory / target, symlinks=False)
+        else:
+            shutil.copy2(source, directory / target)
+        stored[key] = target.as_posix()
+    with open(directory / MODEL_FILE, "wb") as fh:
+        cloudpickle.dump(python_model, fh)
+    reqs = [r for r in (requirement(d) for d in ("cloudpickle", "numpy", "pandas")) if r]
+    (directory / "requirements.txt").write_text("\n".join(reqs) + "\n")
+    (directory / "python_env.yaml").write_text(python_env(reqs))
+    mlmodel = MLModel(
+        flavors={
+            "python_function": {
+                "loader_module": "gitreg.pyfunc",
+                "python_model": MODEL_FILE,
+                "artifacts": stored,
+                "env": {"virtualenv": "python_env.yaml"},
+            }
+        },
+        signature=signature,
+        input_example=input_example,
+        run_id=run_id,
+        metadata=metadata or {},
+    )
+    mlmodel.write(directory)
+    return mlmodel
+
+
+class LoadedPythonModel:
+    def __init__(self, model: Any, context: PythonModelContext) -> None:
+        self.raw = model
+        self.context = context
+        self.input_columns: list[str] | None = None
+        try:
+            self._takes_params = "params" in inspect.signature(model.predict).parameters
+        except (TypeError, ValueError):
+            self._takes_params = False
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        if self._takes_params:
+            return self.raw.predict(self.context, data, params=params)
+        return self.raw.predict(self.context, data)
+
+
+def load(directory: Path, mlmodel: MLModel) -> LoadedPythonModel:
+    conf = mlmodel.flavors.get("python_function") or {}
+    filename = conf.get("python_model")
+    if not filename:
+        raise InvalidInputError(
+            f"{directory}: this python_function model has no 'python_model' (loader "
+            f"{conf.get('loader_module')!r}); gitreg loads pickled PythonModel instances."
+        )
+    import cloudpickle
+
+    try:
+        with open(directory / filename, "rb") as fh:
+            model = cloudpickle.load(fh)
+    except ModuleNotFoundError as exc:
+        raise InvalidInputError(f"{directory}: loading {filename} needs the module {exc.name!r}; install it.") from None
+    base = directory.resolve()
+    artifacts = {}
+    for key, rel in (conf.get("artifacts") or {}).items():
+        path = (directory / str(rel)).resolve()
+        if not path.is_relative_to(base):
+            raise InvalidInputError(f"{directory}: artifact {key!r} points outside the model directory.")
+        artifacts[key] = str(path)
+    context = PythonModelContext(artifacts)
+    if hasattr(model, "load_context"):
+        model.load_context(context)
+    return LoadedPythonModel(model, context)

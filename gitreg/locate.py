@@ -1,0 +1,64 @@
+"""Which registry a call uses, strongest first: the ``registry=`` argument
+(``--registry`` on the CLI), :func:`set_registry`, ``GITREG_REGISTRY``, and
+the registry containing the current directory, found the way git finds
+``.git``. Opened registries are kept per path so their git reader process is
+reused across calls in a warm process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gitreg.errors import InvalidInputError, NoRegistryError
+from gitreg.registry import Registry
+from gitreg.store import GitStore
+
+ENV = "GITREG_REGISTRY"
+_explicit: str | None = None
+_open: dict[str, Registry] = {}
+
+
+def set_registry(path: str | os.PathLike[str] | None) -> None:
+    """Use ``path`` as the registry for calls that name none (None clears it)."""
+    global _explicit
+    if path is not None and (not isinstance(path, str | os.PathLike) or not str(path)):
+        raise InvalidInputError(f"set_registry expects a path, got {path!r}.")
+    _explicit = None if path is None else str(path)
+
+
+def get_registry() -> str | None:
+    """The registry location calls would use now, or None if there is none."""
+    if _explicit:
+        return _explicit
+    if os.environ.get(ENV):
+        return os.environ[ENV]
+    found = GitStore.discover(Path.cwd())
+    if found is not None:
+        return str(found.work_tree or found.git_dir)
+    return None
+
+
+def is_remote(location: str) -> bool:
+    return ("://" in location and not location.startswith("file://")) or location.startswith("git@")
+
+
+def open_registry(registry: str | os.PathLike[str] | Registry | None = None) -> Registry:
+    """The :class:`Registry` to use, per the precedence above."""
+    if isinstance(registry, Registry):
+        return registry
+    location = str(registry) if registry is not None else get_registry()
+    if not location:
+        raise NoRegistryError()
+    if is_remote(location):
+        raise InvalidInputError(
+            f"{location!r} is a remote URL; gitreg reads registries from a local path. "
+            "Clone it first: git clone URL PATH, then use PATH."
+        )
+    if location.startswith("file://"):
+        location = location[len("file://") :]
+    key = os.path.abspath(os.path.expanduser(location))
+    reg = _open.get(key)
+    if reg is None or not reg.store.git_dir.exists():
+        reg = Registry.open(key)
+        _open[key] = reg
+    return reg

@@ -1,0 +1,136 @@
+"""Validation of the names users choose: models, stages/aliases, tag keys.
+
+Model and stage names become git ref components and directory names, so they
+are held to a subset that is safe on every filesystem and in every git ref:
+no path traversal, no option injection (leading ``-``), no ref syntax
+(``@{``, ``.lock``, ``..``), and unique regardless of case so that clones on
+macOS and Windows keep working.
+"""
+
+from __future__ import annotations
+
+import re
+
+from gitreg.errors import InvalidInputError
+
+MAX_NAME = 100
+_MODEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_STAGE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+_RESERVED_STAGES = {"none", "latest", "head", "main"}
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10)}
+
+#: MLflow's fixed stages, in the order ``current_stage`` prefers them.
+FIXED_STAGES = ("Production", "Staging", "Archived")
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_model_name(name: object) -> str:
+    """Return ``name`` if it is a valid registered-model name, else raise.
+
+    Allowed: letters, digits, ``_``, ``-`` and ``.``, starting with a letter
+    or digit, at most 100 characters, not ending in ``.`` or ``.lock`` and
+    without ``..``.
+    """
+    if not isinstance(name, str):
+        raise InvalidInputError(f"Model name must be a string, got {type(name).__name__}.")
+    problem = None
+    if not name:
+        problem = "it is empty"
+    elif len(name) > MAX_NAME:
+        problem = f"it is longer than {MAX_NAME} characters"
+    elif not _MODEL_RE.match(name):
+        problem = "it may only contain letters, digits, '_', '-' and '.', and must start with a letter or digit"
+    elif ".." in name or name.endswith(".") or name.lower().endswith(".lock"):
+        problem = "it may not contain '..' or end with '.' or '.lock'"
+    elif name.split(".")[0].lower() in _WINDOWS_RESERVED:
+        problem = "it is a reserved device name on Windows"
+    if problem:
+        raise InvalidInputError(f"Invalid model name {_show(name)}: {problem}.")
+    return name
+
+
+def check_stage_name(stage: object) -> str:
+    """Return the canonical (lower-case) branch name of a stage or alias.
+
+    Stages are case-insensitive: ``Production``, ``production`` and
+    ``PRODUCTION`` are the branch ``stages/production``.
+    """
+    if not isinstance(stage, str):
+        raise InvalidInputError(f"Stage name must be a string, got {type(stage).__name__}.")
+    if not stage or len(stage) > 64 or not _STAGE_RE.match(stage) or stage.lower().endswith(".lock"):
+        raise InvalidInputError(
+            f"Invalid stage or alias {_show(stage)}: use 1-64 letters, digits, '_' or '-', "
+            "starting with a letter (e.g. Staging, Production, champion)."
+        )
+    if stage.lower() in _RESERVED_STAGES:
+        raise InvalidInputError(f"{_show(stage)} is reserved and cannot be used as a stage or alias name.")
+    return stage.lower()
+
+
+def display_stage(branch_stage: str) -> str:
+    """The name users see for a stage branch: MLflow's spelling for its fixed stages."""
+    for fixed in FIXED_STAGES:
+        if fixed.lower() == branch_stage:
+            return fixed
+    return branch_stage
+
+
+def is_fixed_stage(stage: str) -> bool:
+    return stage.lower() in {s.lower() for s in FIXED_STAGES}
+
+
+def check_version(version: object) -> int:
+    """Return a version number as an int (accepting ``"3"``), else raise."""
+    if isinstance(version, bool):
+        raise InvalidInputError(f"Invalid version {_show(version)}: versions are positive integers.")
+    if isinstance(version, int):
+        value = version
+    elif isinstance(version, str) and version.isascii() and version.isdigit() and len(version) < 10:
+        value = int(version)
+    else:
+        raise InvalidInputError(f"Invalid version {_show(version)}: versions are positive integers like 1, 2, 3.")
+    if value < 1:
+        raise InvalidInputError(f"Invalid version {value}: versions start at 1.")
+    return value
+
+
+def check_tag_key(key: object) -> str:
+    """Tag keys are YAML keys, not refs: any printable text up to 250 characters."""
+    if not isinstance(key, str) or not key or len(key) > 250 or not key.isprintable() or key != key.strip():
+        raise InvalidInputError(
+            f"Invalid tag key {_show(key)}: use 1-250 printable characters without leading or trailing spaces."
+        )
+    return key
+
+
+def check_tag_value(key: str, value: object) -> str:
+    """Tag values are strings (MLflow stores them as strings too)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InvalidInputError(f"Tag {key!r} must have a string value, got {type(value).__name__}.")
+    if len(value) > 5000 or "\x00" in value:
+        raise InvalidInputError(f"Tag {key!r}: value must be under 5000 characters and contain no NUL.")
+    return value
+
+
+def check_tags(tags: object) -> dict[str, str]:
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise InvalidInputError(f"Tags must be a mapping of strings, got {type(tags).__name__}.")
+    return {check_tag_key(k): check_tag_value(k, v) for k, v in tags.items()}
+
+
+def check_description(text: object) -> str:
+    if text is None:
+        return ""
+    if not isinstance(text, str) or "\x00" in text or len(text) > 100_000:
+        raise InvalidInputError("Description must be text under 100,000 characters without NUL bytes.")
+    return text

@@ -1,0 +1,225 @@
+"""Loading any registered version as a model with ``.predict()``.
+
+``load_model("models:/Name/Production")`` resolves the URI against the
+registry, materialises the version into the local cache after checking every
+artifact's sha256, loads it with its flavor and wraps it so that ``predict``
+accepts a DataFrame, a numpy array, a list of rows or a dict of columns and
+enforces the signature stored at registration.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitreg import uri as uris
+from gitreg.cache import materialize
+from gitreg.errors import InvalidInputError
+from gitreg.flavors import Loaded
+from gitreg.flavors import load as load_flavor
+from gitreg.flavors.mlmodel import MLModel
+from gitreg.flavors.python_function import PythonModel, PythonModelContext
+from gitreg.flavors.python_function import save as _save_python
+from gitreg.registry import Registry
+from gitreg.saving import ModelInfo
+from gitreg.signature import ColSpec, Signature, enforce, enforce_columns
+
+__all__ = ["ModelMetadata", "PyFuncModel", "PythonModel", "PythonModelContext", "load_model", "log_model", "save_model"]
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """Where a loaded model came from."""
+
+    name: str | None
+    version: int | None
+    resolved_from: str  # "version", "latest", a stage/alias, or "path"
+    commit: str | None
+    tag: str | None
+    tree: str | None
+    flavor: str
+    signature: Signature | None
+    run_id: str | None
+    path: str
+    loaded_at: float
+    uri: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "resolved_from": self.resolved_from,
+            "commit": self.commit,
+            "tag": self.tag,
+            "tree": self.tree,
+            "flavor": self.flavor,
+            "signature": self.signature.to_dict() if self.signature else None,
+            "run_id": self.run_id,
+            "uri": self.uri,
+            "loaded_at": self.loaded_at,
+        }
+
+
+class PyFuncModel:
+    """A loaded model: ``predict`` plus the ``metadata`` of the version."""
+
+    def __init__(self, loaded: Loaded, metadata: ModelMetadata) -> None:
+        self._loaded = loaded
+        self.metadata = metadata
+        if metadata.signature is None and loaded.input_columns:
+            self._columns: tuple[ColSpec, ...] | None = tuple(ColSpec("any", c) for c in loaded.input_columns)
+        else:
+            self._columns = None
+        self._plain_arrays = metadata.flavor == "sklearn" and loaded.input_columns is None
+
+    def __repr__(self) -> str:
+        m = self.metadata
+        return f"<PyFuncModel {m.name or m.path} version={m.version} flavor={m.flavor}>"
+
+    def prepare(self, data: Any) -> Any:
+        """The input as the model will see it, checked against the signature
+        (or the estimator's own column names); raises InvalidInputError."""
+        if self.metadata.signature is not None:
+            data = enforce(self.metadata.signature, data)
+        elif self._columns is not None:
+            data = enforce_columns(data, self._columns)
+        elif isinstance(data, list | tuple):
+            import numpy as np
+
+            data = np.asarray(data)
+        elif isinstance(data, dict):
+            from gitreg.signature import to_frame
+
+            data = to_frame(data)
+        if self._plain_arrays and hasattr(data, "to_numpy"):
+            # fitted on arrays: column names would only make sklearn warn
+            data = data.to_numpy()
+        return data
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self._loaded.predict(self.prepare(data), params)
+
+    def get_raw_model(self) -> Any:
+        """The estimator or PythonModel instance itself."""
+        return self._loaded.raw
+
+    unwrap_python_model = get_raw_model
+
+
+def materialized(parsed: uris.ModelURI, registry: str | os.PathLike[str] | Registry | None = None) -> Path:
+    """The verified local directory of a registry URI's version."""
+    path, _ = _locate(parsed, registry)
+    return path
+
+
+def _locate(parsed: uris.ModelURI, registry: Any) -> tuple[Path, ModelMetadata]:
+    from gitreg import runs
+    from gitreg.locate import open_registry
+
+    now = time.time()
+    if parsed.kind == "path" or parsed.kind == "run":
+        if parsed.kind == "run":
+            assert parsed.run_id and parsed.path
+            path = runs.model_dir(parsed.run_id, parsed.path)
+        else:
+            path = Path(str(parsed.path)).expanduser().absolute()
+            if path.name == "MLmodel":
+                path = path.parent
+        mlmodel = MLModel.read(path)
+        meta = ModelMetadata(
+            None, None, parsed.kind, None, None, None, mlmodel.flavor, mlmodel.signature,
+            mlmodel.run_id, str(path), now, str(parsed),
+        )  # fmt: skip
+        return path, meta
+    reg = open_registry(registry)
+    resolved = reg.resolve(parsed)
+    ref = resolved.ref
+    label = f"{ref.name} version {ref.version} ({ref.tag})"
+    path = materialize(reg.store, ref.tree, ref.manifest, label)
+    m = ref.manifest
+    meta = ModelMetadata(
+        ref.name, ref.version, resolved.via, ref.commit, ref.tag, ref.tree, m.flavor, m.signature,
+        m.provenance.run_id, str(path), now, str(parsed),
+    )  # fmt: skip
+    return path, meta
+
+
+def load_model(
+    model_uri: str | os.PathLike[str], registry: str | os.PathLike[str] | Registry | None = None
+) -> PyFuncModel:
+    """Load ``models:/Name/3``, ``models:/Name/Production``, ``models:/Name@alias``,
+    ``models:/Name/latest``, ``runs:/<id>/model`` or a local model directory.
+
+    Raises NotFoundError for an unknown model, version or empty stage,
+    IntegrityError when stored content differs from its manifest (before
+    anything is unpickled) and InvalidInputError for a malformed URI.
+    """
+    parsed = uris.parse(os.fspath(model_uri))
+    path, meta = _locate(parsed, registry)
+    return PyFuncModel(load_flavor(path, meta.flavor), meta)
+
+
+def save_model(
+    path: str | os.PathLike[str],
+    python_model: PythonModel,
+    *,
+    artifacts: dict[str, str] | None = None,
+    signature: Signature | None = None,
+    input_example: Any = None,
+    metrics: dict[str, float] | None = None,
+    params: dict[str, Any] | None = None,
+) -> MLModel:
+    """Save a custom :class:`PythonModel` to a new directory."""
+    from gitreg import saving
+
+    if not isinstance(python_model, PythonModel) and not callable(getattr(python_model, "predict", None)):
+        raise InvalidInputError("python_model must be a gitreg.pyfunc.PythonModel instance.")
+    return saving.save(
+        path,
+        lambda d, s, e, m: _save_python(python_model, d, artifacts=artifacts, signature=s, input_example=e, metadata=m),
+        signature=signature,
+        input_example=input_example,
+        metrics=metrics,
+        params=params,
+    )
+
+
+def log_model(
+    artifact_path: str,
+    python_model: PythonModel,
+    *,
+    artifacts: dict[str, str] | None = None,
+    registered_model_name: str | None = None,
+    signature: Signature | None = None,
+    input_example: Any = None,
+    metrics: dict[str, float] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    description: str | None = None,
+    registry: str | os.PathLike[str] | Registry | None = None,
+) -> ModelInfo:
+    """Save a custom model into the active run and optionally register it.
+    (Argument order follows MLflow: the artifact path comes first.)"""
+    from gitreg import saving
+
+    def save_fn(d: Path, s: Signature | None, e: str | None, m: dict[str, Any]) -> MLModel:
+        run_id = m.pop("run_id", None)
+        return _save_python(
+            python_model, d, artifacts=artifacts, signature=s, input_example=e, metadata=m, run_id=run_id
+        )
+
+    return saving.log(
+        save_fn,
+        artifact_path,
+        registered_model_name=registered_model_name,
+        signature=signature,
+        input_example=input_example,
+        metrics=metrics,
+        params=params,
+        tags=tags,
+        description=description,
+        registry=registry,
+    )

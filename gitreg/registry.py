@@ -1,0 +1,855 @@
+"""Registered models, versions and stages on a git store: the domain.
+
+Layout on the registry branch ``main`` (see the design brief)::
+
+    registry.yaml          format version and known stages
+    models/<name>.yaml     mutable metadata (ModelRecord)
+    models/<name>/         the latest version: gitreg.yaml + artifacts
+
+A version is a commit on ``main`` plus the annotated tag ``<name>/v<N>``; a
+stage is the branch ``stages/<stage>`` whose ``models/<name>/`` subtree equals
+the subtree of the tag it names. Every question about one model is answered
+by reading a handful of refs and trees: nothing here scans all tags.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from gitreg import yamlio
+from gitreg.entities import ModelVersion, RegisteredModel
+from gitreg.errors import AlreadyExistsError, ConflictError, IntegrityError, InvalidInputError, NotFoundError
+from gitreg.manifest import MANIFEST_FILE, Artifact, Manifest, ModelRecord, Provenance, VersionNotes
+from gitreg.names import (
+    FIXED_STAGES,
+    check_description,
+    check_model_name,
+    check_stage_name,
+    check_tag_key,
+    check_tags,
+    check_version,
+    display_stage,
+    is_fixed_stage,
+)
+from gitreg.signature import Signature
+from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, GitStore, RefConflict, RefUpdate, worktree
+from gitreg.uri import ModelURI
+
+MAIN = "refs/heads/main"
+STAGE_PREFIX = "refs/heads/stages/"
+CONFIG_FILE = "registry.yaml"
+DEFAULT_STAGES = ("staging", "production", "archived")
+_RETRIES = 200
+
+
+def tag_ref(name: str, version: int) -> str:
+    return f"refs/tags/{name}/v{version}"
+
+
+def stage_ref(stage: str) -> str:
+    return STAGE_PREFIX + stage
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Package:
+    """A saved model ready to become a version: a directory of regular files
+    and what its flavor says about them (built by :mod:`gitreg.package`)."""
+
+    root: Path
+    files: tuple[str, ...]
+    flavor: str
+    signature: Signature | None = None
+    input_example: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    run_id: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """Where a version lives in git: its tag, the commit it tags and its subtree."""
+
+    name: str
+    version: int
+    tag: str
+    commit: str
+    tree: str
+    manifest: Manifest
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a model URI named, as of now."""
+
+    ref: VersionRef
+    via: str  # "version", "latest" or the stage/alias it was resolved through
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def version(self) -> int:
+        return self.ref.version
+
+
+@dataclass(frozen=True)
+class StageMove:
+    stage: str
+    version: int | None  # None: removed from the stage
+    previous: int | None
+    commit: str
+    author: str
+    time: int
+    subject: str
+
+
+@dataclass
+class _Plan:
+    """One write: tree changes on a branch plus other refs moved with it."""
+
+    changes: dict[str, tuple[str, str] | None]
+    message: str
+    refs: Callable[[str], list[RefUpdate]] = field(default=lambda commit: [])
+    result: object = None
+
+
+class Registry:
+    """A gitreg registry: one git repository."""
+
+    def __init__(self, store: GitStore) -> None:
+        self.store = store
+        self.warnings: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Registry({str(self.store.work_tree or self.store.git_dir)!r})"
+
+    @property
+    def path(self) -> Path:
+        return self.store.work_tree or self.store.git_dir
+
+    # -- creating and opening ------------------------------------------------
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], *, bare: bool = False) -> Registry:
+        """Create a registry at ``path`` (a new or empty directory)."""
+        p = Path(path).expanduser().absolute()
+        if p.exists() and GitStore.find_git_dir(p) is not None:
+            store = GitStore.open(p)
+            if store.read_blob(f"{MAIN}:{CONFIG_FILE}") is not None:
+                raise AlreadyExistsError(f"{p} is already a gitreg registry.")
+            raise AlreadyExistsError(f"{p} is already a git repository; give 'gitreg init' a new directory.")
+        if p.exists() and (not p.is_dir() or any(p.iterdir())):
+            raise AlreadyExistsError(f"{p} exists and is not an empty directory; give 'gitreg init' a new path.")
+        store = GitStore.init(p, bare=bare)
+        config = yamlio.dump({"format": 1, "stages": list(DEFAULT_STAGES), "policy": {}})
+        readme = (
+            "# gitreg model registry\n\nThis repository is a gitreg model registry. Versions are tags "
+            "`<model>/v<N>`, stages are branches `stages/<stage>`.\nUse `gitreg models` to list models.\n"
+        )
+        tree = store.edit_tree(
+            None,
+            {
+                CONFIG_FILE: (MODE_FILE, store.write_blob(config.encode())),
+                "README.md": (MODE_FILE, store.write_blob(readme.encode())),
+            },
+        )
+        commit = store.write_commit(tree, [], "Initialise gitreg registry")
+        store.update_refs([RefUpdate(MAIN, commit, None)], "gitreg init")
+        if store.work_tree is not None:
+            store.git("read-tree", "-u", "--reset", commit)
+            worktree.mark_synced(store, commit)
+        return cls(store)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Registry:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise NotFoundError(f"Registry {str(p)!r} does not exist. Create it with 'gitreg init {p}'.")
+        store = GitStore.open(p)
+        registry = cls(store)
+        registry._check_is_registry()
+        return registry
+
+    def _check_is_registry(self) -> None:
+        if self.store.read(f"{MAIN}:{CONFIG_FILE}") is None:
+            raise NotFoundError(
+                f"{self.path} is a git repository but not a gitreg registry (no {CONFIG_FILE} on main). "
+                f"Create a registry with 'gitreg init PATH'."
+            )
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- reading -------------------------------------------------------------
+
+    def model_names(self) -> list[str]:
+        tree = self.store.read_tree(f"{MAIN}:models") or {}
+        return sorted((e.name[:-5] for e in tree.values() if e.name.endswith(".yaml") and not e.is_tree), key=str.lower)
+
+    def _record_at(self, rev: str, name: str) -> ModelRecord | None:
+        raw = self.store.read_blob(f"{rev}:models/{name}.yaml")
+        if raw is None:
+            return None
+        return ModelRecord.from_yaml(raw, f"models/{name}.yaml")
+
+    def record(self, name: str) -> ModelRecord:
+        check_model_name(name)
+        rec = self._record_at(MAIN, name)
+        if rec is None:
+            raise NotFoundError(self._missing_model_message(name))
+        return rec
+
+    def _missing_model_message(self, name: str) -> str:
+        near = [n for n in self.model_names() if n.lower() == name.lower()]
+        hint = f" Did you mean {near[0]!r}?" if near else " List models with 'gitreg models'."
+        return f"Registered model {name!r} does not exist.{hint}"
+
+    def _manifest(self, spec: str, where: str) -> Manifest:
+        raw = self.store.read_blob(spec)
+        if raw is None:
+            raise IntegrityError(f"{where}: {MANIFEST_FILE} is missing.")
+        return Manifest.from_yaml(raw, where)
+
+    def version_ref(self, name: str, version: int) -> VersionRef:
+        """The tag of ``name`` version ``version``; NotFoundError if absent or deleted."""
+        check_model_name(name)
+        version = check_version(version)
+        tag = tag_ref(name, version)
+        got = self.store.read(f"{tag}^{{commit}}")
+        record = self._record_at(MAIN, name)
+        if got is None or record is None or version in record.deleted:
+            if record is None:
+                raise NotFoundError(self._missing_model_message(name))
+            state = "was deleted" if version in record.deleted else "does not exist"
+            raise NotFoundError(
+                f"Version {version} of model {name!r} {state}. List versions with 'gitreg versions {name}'."
+            )
+        tree = self.store.tree_oid(f"{tag}:models/{name}")
+        if tree is None:
+            raise IntegrityError(f"Tag {tag[10:]} does not contain models/{name}/.")
+        manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"{tag[10:]}:models/{name}/{MANIFEST_FILE}")
+        if manifest.name != name or manifest.version != version:
+            raise IntegrityError(
+                f"Tag {tag[10:]} holds a manifest for {manifest.name!r} version {manifest.version}, "
+                f"not {name!r} version {version}."
+            )
+        return VersionRef(name, version, tag[10:], got[0], tree, manifest)
+
+    def latest_ref(self, name: str) -> VersionRef:
+        check_model_name(name)
+        tree = self.store.tree_oid(f"{MAIN}:models/{name}")
+        if tree is None:
+            self.record(name)
+            raise NotFoundError(
+                f"Model {name!r} has no versions yet. Register one with 'gitreg register {name} SOURCE'."
+            )
+        manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"main:models/{name}/{MANIFEST_FILE}")
+        ref = self.version_ref(name, manifest.version)
+        if ref.tree != tree:
+            raise IntegrityError(
+                f"main:models/{name}/ says version {manifest.version} but differs from tag {ref.tag}; "
+                "run 'gitreg check'."
+            )
+        return ref
+
+    def stage_ref_version(self, name: str, stage: str) -> VersionRef | None:
+        """The version ``stage`` holds for ``name``, verified against its tag."""
+        check_model_name(name)
+        stage = check_stage_name(stage)
+        tree = self.store.tree_oid(f"{stage_ref(stage)}:models/{name}")
+        if tree is None:
+            return None
+        where = f"stages/{stage}:models/{name}/{MANIFEST_FILE}"
+        manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", where)
+        if manifest.name != name:
+            raise IntegrityError(f"{where} names model {manifest.name!r}, not {name!r}.")
+        ref = self.version_ref(name, manifest.version)
+        if ref.tree != tree:
+            raise IntegrityError(
+                f"stages/{stage}:models/{name}/ claims version {manifest.version} but its content differs from tag "
+                f"{ref.tag}; refusing to use it. Run 'gitreg check' to see what differs."
+            )
+        return ref
+
+    def resolve(self, uri: ModelURI) -> Resolved:
+        """The version a ``models:/`` URI names now."""
+        if uri.kind == "version":
+            assert uri.version is not None
+            return Resolved(self.version_ref(uri.name, uri.version), "version")
+        if uri.kind == "latest":
+            return Resolved(self.latest_ref(uri.name), "latest")
+        if uri.kind == "stage":
+            assert uri.stage is not None
+            ref = self.stage_ref_version(uri.name, uri.stage)
+            if ref is None:
+                self.record(uri.name)
+                raise NotFoundError(
+                    f"Model {uri.name!r} has no version in stage {display_stage(uri.stage)!r}. "
+                    f"Promote one with 'gitreg promote {uri.name} VERSION {display_stage(uri.stage)}'."
+                )
+            return Resolved(ref, display_stage(uri.stage))
+        raise InvalidInputError(f"{uri} is not a registry URI.")
+
+    def version_numbers(self, name: str) -> list[int]:
+        """Live versions of ``name`` in order, from its own tags only."""
+        record = self.record(name)
+        nums = []
+        prefix = f"refs/tags/{name}/v"
+        for info in self.store.list_refs(f"refs/tags/{name}/"):
+            tail = info.ref[len(prefix) :]
+            if info.ref.startswith(prefix) and tail.isdigit() and int(tail) not in record.deleted:
+                nums.append(int(tail))
+        return sorted(nums)
+
+    def stage_names(self) -> list[str]:
+        return sorted(r.ref[len(STAGE_PREFIX) :] for r in self.store.list_refs(STAGE_PREFIX))
+
+    def stages_of(self, name: str, stages: Iterable[str] | None = None) -> dict[str, int]:
+        """Stage (canonical name) -> the version of ``name`` it holds."""
+        check_model_name(name)
+        held = {}
+        for stage in self.stage_names() if stages is None else stages:
+            tree = self.store.tree_oid(f"{stage_ref(stage)}:models/{name}")
+            if tree is None:
+                continue
+            raw = self.store.read_blob(f"{tree}:{MANIFEST_FILE}")
+            if raw is None:
+                continue
+            try:
+                held[stage] = Manifest.from_yaml(raw, f"stages/{stage}:models/{name}/{MANIFEST_FILE}").version
+            except InvalidInputError:
+                continue
+        return held
+
+    def model_version(
+        self, ref: VersionRef, record: ModelRecord | None = None, held: dict[str, int] | None = None
+    ) -> ModelVersion:
+        """The MLflow-shaped view of a version."""
+        record = record or self.record(ref.name)
+        held = self.stages_of(ref.name) if held is None else held
+        in_stages = [s for s, v in held.items() if v == ref.version]
+        current = next((f for f in FIXED_STAGES if f.lower() in in_stages), "None")
+        aliases = sorted(s for s in in_stages if not is_fixed_stage(s))
+        notes = record.version_notes(ref.version)
+        m, p = ref.manifest, ref.manifest.provenance
+        return ModelVersion(
+            name=ref.name,
+            version=ref.version,
+            current_stage=current,
+            aliases=aliases,
+            description=notes.description,
+            tags=dict(notes.tags),
+            run_id=p.run_id,
+            source=p.source,
+            creation_timestamp=p.created,
+            last_updated_timestamp=p.created,
+            user_id=p.author,
+            commit=ref.commit,
+            tag=ref.tag,
+            flavor=m.flavor,
+            metrics=dict(m.metrics),
+            params=dict(m.params),
+            signature=m.signature,
+            git_commit=p.git_commit,
+            git_remote=p.git_remote,
+            git_dirty=p.git_dirty,
+        )
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        return self.model_version(self.version_ref(name, version))
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        record = self.record(name)
+        held = self.stages_of(name)
+        return [self.model_version(self.version_ref(name, v), record, held) for v in self.version_numbers(name)]
+
+    def get_model(self, name: str) -> RegisteredModel:
+        record = self.record(name)
+        held = self.stages_of(name)
+        latest: list[ModelVersion] = []
+        if self.store.tree_oid(f"{MAIN}:models/{name}") is not None:
+            latest.append(self.model_version(self.latest_ref(name), record, held))
+        shown = {v.version for v in latest}
+        for fixed in FIXED_STAGES:
+            v = held.get(fixed.lower())
+            if v is not None and v not in shown:
+                latest.append(self.model_version(self.version_ref(name, v), record, held))
+                shown.add(v)
+        return RegisteredModel(
+            name=record.name,
+            description=record.description,
+            tags=dict(record.tags),
+            creation_timestamp=record.created,
+            last_updated_timestamp=max([record.created, *(v.creation_timestamp for v in latest)]),
+            latest_versions=latest,
+            aliases={display_stage(s): v for s, v in sorted(held.items())},
+        )
+
+    # -- writing -------------------------------------------------------------
+
+    def _write(
+        self, branch: str, plan_for: Callable[[str | None, str | None], _Plan], *, base: str | None = None
+    ) -> tuple[str, object]:
+        """Commit a plan on ``branch`` with compare-and-swap, re-planning on
+        conflict so concurrent writers serialise instead of overwriting."""
+        delay = 0.002
+        for _ in range(_RETRIES):
+            head = self.store.ref(branch)
+            parent = head or base
+            root = self.store.commit_tree(parent) if parent else None
+            plan = plan_for(head, root)
+            tree = self.store.edit_tree(root, plan.changes)
+            commit = self.store.write_commit(tree, [parent] if parent else [], plan.message)
+            try:
+                self.store.update_refs(
+                    [RefUpdate(branch, commit, head), *plan.refs(commit)], plan.message.splitlines()[0]
+                )
+            except RefConflict:
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            if branch == MAIN:
+                warning = worktree.sync(self.store)
+                if warning:
+                    self.warnings.append(warning)
+            return commit, plan.result
+        raise ConflictError(
+            f"Gave up writing {branch[11:]} after {_RETRIES} attempts: other writers kept winning. Try again."
+        )
+
+    def _check_unique(self, name: str, root: str | None) -> None:
+        models = self.store.read_tree(f"{root}:models") if root else None
+        for entry in (models or {}).values():
+            other = entry.name[:-5] if entry.name.endswith(".yaml") else entry.name
+            if other.lower() == name.lower():
+                if other == name:
+                    raise AlreadyExistsError(f"Registered model {name!r} already exists.")
+                raise AlreadyExistsError(
+                    f"Cannot create {name!r}: model {other!r} exists and names must differ by more than case."
+                )
+
+    def create_model(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        check_model_name(name)
+        desc, tags = check_description(description), check_tags(tags)
+
+        def plan(head: str | None, root: str | None) -> _Plan:
+            self._check_unique(name, root)
+            record = ModelRecord(
+                name=name, created=_now_ms(), next_version=self._next_free(name, 1), description=desc, tags=tags
+            )
+            blob = self.store.write_blob(record.to_yaml().encode())
+            return _Plan({f"models/{name}.yaml": (MODE_FILE, blob)}, f"Create registered model {name}")
+
+        self._write(MAIN, plan)
+        return self.get_model(name)
+
+    def _next_free(self, name: str, start: int) -> int:
+        """The first version number at or after ``start`` with no tag: numbers
+        are never reused, even after a model was deleted and created again."""
+        taken = {r.ref for r in self.store.list_refs(f"refs/tags/{name}/")}
+        n = start
+        while tag_ref(name, n) in taken:
+            n += 1
+        return n
+
+    def register(
+        self,
+        name: str,
+        package: Package,
+        *,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        create: bool = True,
+        provenance_dir: Path | None = None,
+    ) -> ModelVersion:
+        """Add ``package`` as the next version of ``name`` (creating the model
+        if ``create``). One commit on main plus the tag, in one transaction."""
+        check_model_name(name)
+        desc, tags = check_description(description), check_tags(tags)
+        blobs = self._store_files(package)
+        info = worktree.describe(provenance_dir or Path.cwd(), exclude=self.store.git_dir)
+        author = str(self.store.identity())
+
+        def plan(head: str | None, root: str | None) -> _Plan:
+            record = self._record_at(head, name) if head else None
+            if record is None:
+                if not create:
+                    raise NotFoundError(self._missing_model_message(name))
+                self._check_unique(name, root)
+                record = ModelRecord(name=name, created=_now_ms(), next_version=self._next_free(name, 1))
+            version = record.next_version
+            if self.store.read(tag_ref(name, version)) is not None:
+                version = self._next_free(name, version)
+            manifest = Manifest(
+                name=name,
+                version=version,
+                flavor=package.flavor,
+                artifacts=tuple(a for a, _, _ in blobs),
+                provenance=Provenance(
+                    author=author,
+                    created=_now_ms(),
+                    source=package.source,
+                    run_id=package.run_id,
+                    git_commit=info.commit if info else None,
+                    git_remote=info.remote if info else None,
+                    git_dirty=info.dirty if info else None,
+                ),
+                signature=package.signature,
+                input_example=package.input_example,
+                metrics=package.metrics,
+                params=package.params,
+            )
+            entries = {a.path: (mode, oid) for a, mode, oid in blobs}
+            entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
+            subtree = self.store.edit_tree(None, entries)
+            record = replace(record, next_version=version + 1)
+            if desc or tags:
+                record = record.with_notes(version, VersionNotes(desc, tags))
+            message = f"Register {name} version {version}\n\n" + _summary(manifest)
+            tag = tag_ref(name, version)
+
+            def refs(commit: str) -> list[RefUpdate]:
+                tag_obj = self.store.write_tag(commit, f"{name}/v{version}", message)
+                return [RefUpdate(tag, tag_obj, None)]
+
+            return _Plan(
+                {
+                    f"models/{name}": (MODE_TREE, subtree),
+                    f"models/{name}.yaml": (MODE_FILE, self.store.write_blob(record.to_yaml().encode())),
+                },
+                message,
+                refs,
+                version,
+            )
+
+        _, version = self._write(MAIN, plan)
+        assert isinstance(version, int)
+        return self.get_version(name, version)
+
+    def _store_files(self, package: Package) -> list[tuple[Artifact, str, str]]:
+        out = []
+        for rel in package.files:
+            path = package.root / rel
+            oid, sha, size = self.store.write_file(path)
+            mode = MODE_EXEC if os.access(path, os.X_OK) else MODE_FILE
+            out.append((Artifact(rel, sha, size), mode, oid))
+        return out
+
+    def _update_record(self, name: str, change: Callable[[ModelRecord], ModelRecord], message: str) -> ModelRecord:
+        def plan(head: str | None, root: str | None) -> _Plan:
+            record = self._record_at(head, name) if head else None
+            if record is None:
+                raise NotFoundError(self._missing_model_message(name))
+            new = change(record)
+            blob = self.store.write_blob(new.to_yaml().encode())
+            return _Plan({f"models/{name}.yaml": (MODE_FILE, blob)}, message, result=new)
+
+        _, record = self._write(MAIN, plan)
+        assert isinstance(record, ModelRecord)
+        return record
+
+    def update_model(self, name: str, description: str | None) -> RegisteredModel:
+        check_model_name(name)
+        desc = check_description(description)
+        self._update_record(name, lambda r: replace(r, description=desc), f"Update description of {name}")
+        return self.get_model(name)
+
+    def set_model_tag(self, name: str, key: str, value: str | None) -> None:
+        """Set (or with ``value=None`` delete) a registered model's tag."""
+        check_model_name(name)
+        if value is None:
+            check_tag_key(key)
+
+            def drop(r: ModelRecord) -> ModelRecord:
+                if key not in r.tags:
+                    raise NotFoundError(f"Model {name!r} has no tag {key!r}.")
+                return replace(r, tags={k: v for k, v in r.tags.items() if k != key})
+
+            self._update_record(name, drop, f"Delete tag {key} of {name}")
+        else:
+            tags = check_tags({key: value})
+            self._update_record(name, lambda r: replace(r, tags={**r.tags, **tags}), f"Set tag {key} of {name}")
+
+    def update_version(
+        self, name: str, version: int, description: str | None = None, tags: dict[str, str | None] | None = None
+    ) -> ModelVersion:
+        """Change a version's description and/or tags (a tag value of None deletes it)."""
+        self.version_ref(name, version)
+        version = check_version(version)
+        new_desc = None if description is None else check_description(description)
+        sets = check_tags({k: v for k, v in (tags or {}).items() if v is not None})
+        drops = [k for k, v in (tags or {}).items() if v is None]
+
+        def change(r: ModelRecord) -> ModelRecord:
+            notes = r.version_notes(version)
+            for k in drops:
+                if k not in notes.tags:
+                    raise NotFoundError(f"Version {version} of {name!r} has no tag {k!r}.")
+            merged = {k: v for k, v in {**notes.tags, **sets}.items() if k not in drops}
+            return r.with_notes(version, VersionNotes(notes.description if new_desc is None else new_desc, merged))
+
+        self._update_record(name, change, f"Update metadata of {name} version {version}")
+        return self.get_version(name, version)
+
+    # -- stages --------------------------------------------------------------
+
+    def _stage_plan_refs(self, name: str, moves: dict[str, VersionRef | None], message: str) -> list[RefUpdate]:
+        """Ref updates that set each stage's ``models/<name>/`` (None removes it),
+        each a new commit on its stage branch, compare-and-swapped."""
+        updates = []
+        for stage, ref in moves.items():
+            branch = stage_ref(stage)
+            head = self.store.ref(branch)
+            root = self.store.commit_tree(head) if head else None
+            change = {f"models/{name}": (MODE_TREE, ref.tree) if ref else None}
+            tree = self.store.edit_tree(root, change)
+            if root is not None and tree == root:
+                continue
+            commit = self.store.write_commit(tree, [head] if head else [], message)
+            updates.append(RefUpdate(branch, commit, head))
+        return updates
+
+    def _move_stages(
+        self, name: str, decide: Callable[[dict[str, int]], tuple[dict[str, VersionRef | None], str]]
+    ) -> dict[str, int]:
+        delay = 0.002
+        for _ in range(_RETRIES):
+            held = self.stages_of(name)
+            moves, message = decide(held)
+            updates = self._stage_plan_refs(name, moves, message)
+            if not updates:
+                return held
+            try:
+                self.store.update_refs(updates, message.splitlines()[0])
+            except RefConflict:
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            return self.stages_of(name)
+        raise ConflictError(f"Gave up moving stages of {name!r}: other writers kept winning. Try again.")
+
+    def promote(
+        self, name: str, version: int, stage: str, *, archive_existing: bool = False, exclusive_fixed: bool = True
+    ) -> ModelVersion:
+        """Put ``version`` of ``name`` in ``stage`` (one commit on ``stages/<stage>``).
+
+        With ``exclusive_fixed`` (MLflow's behaviour) a version leaves the other
+        fixed stages (Staging/Production/Archived) it was in, since MLflow gives
+        a version one current stage. ``archive_existing`` moves the version
+        ``stage`` held before to Archived, as MLflow's
+        ``archive_existing_versions`` does. All branches move in one transaction.
+        """
+        ref = self.version_ref(name, version)
+        if isinstance(stage, str) and stage.lower() == "none":
+            return self.demote_version(name, ref.version)
+        target = check_stage_name(stage)
+
+        def decide(held: dict[str, int]) -> tuple[dict[str, VersionRef | None], str]:
+            moves: dict[str, VersionRef | None] = {target: ref}
+            previous = held.get(target)
+            if exclusive_fixed and is_fixed_stage(target):
+                for s, v in held.items():
+                    if s != target and is_fixed_stage(s) and v == ref.version:
+                        moves[s] = None
+            if archive_existing and previous is not None and previous != ref.version and target != "archived":
+                moves["archived"] = self.version_ref(name, previous)
+            lines = [f"Promote {name} version {ref.version} to {display_stage(target)}", ""]
+            if previous is not None and previous != ref.version:
+                lines.append(f"{display_stage(target)}: version {previous} -> {ref.version}")
+                old = self.version_ref(name, previous).manifest.metrics
+                for k, v in sorted(ref.manifest.metrics.items()):
+                    if k in old:
+                        lines.append(f"{k}: {old[k]:g} -> {v:g} ({v - old[k]:+g})")
+            else:
+                lines.append(f"{display_stage(target)}: (none) -> version {ref.version}")
+            return moves, "\n".join(lines)
+
+        self._move_stages(name, decide)
+        return self.get_version(name, ref.version)
+
+    def demote(self, name: str, stage: str) -> int | None:
+        """Remove ``name`` from ``stage``; returns the version it held."""
+        self.record(name)
+        target = check_stage_name(stage)
+        held_before: list[int | None] = []
+
+        def decide(held: dict[str, int]) -> tuple[dict[str, VersionRef | None], str]:
+            held_before.append(held.get(target))
+            return ({target: None} if target in held else {}), f"Remove {name} from {display_stage(target)}"
+
+        self._move_stages(name, decide)
+        return held_before[-1] if held_before else None
+
+    def demote_version(self, name: str, version: int) -> ModelVersion:
+        """MLflow's transition to stage "None": the version leaves every fixed stage."""
+
+        def decide(held: dict[str, int]) -> tuple[dict[str, VersionRef | None], str]:
+            moves: dict[str, VersionRef | None] = {
+                s: None for s, v in held.items() if v == version and is_fixed_stage(s)
+            }
+            return moves, f"Move {name} version {version} to no stage"
+
+        self._move_stages(name, decide)
+        return self.get_version(name, version)
+
+    def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
+        return self.promote(name, version, alias, exclusive_fixed=False)
+
+    def stage_history(self, name: str, stages: Iterable[str] | None = None) -> list[StageMove]:
+        """Stage moves of ``name`` from each stage branch's log, newest first."""
+        check_model_name(name)
+        moves = []
+        for stage in self.stage_names() if stages is None else [check_stage_name(s) for s in stages]:
+            if self.store.ref(stage_ref(stage)) is None:
+                continue
+            for entry in self.store.log(stage_ref(stage), [f"models/{name}"]):
+                now = self._version_at(entry.commit, name)
+                before = self._version_at(entry.parents[0], name) if entry.parents else None
+                moves.append(
+                    StageMove(
+                        display_stage(stage), now, before, entry.commit, entry.author, entry.author_time, entry.subject
+                    )
+                )
+        return sorted(moves, key=lambda m: m.time, reverse=True)
+
+    def _version_at(self, rev: str, name: str) -> int | None:
+        raw = self.store.read_blob(f"{rev}:models/{name}/{MANIFEST_FILE}")
+        if raw is None:
+            return None
+        try:
+            return Manifest.from_yaml(raw, "manifest").version
+        except InvalidInputError:
+            return None
+
+    # -- deleting and renaming -------------------------------------------------
+
+    def delete_version(self, name: str, version: int) -> None:
+        """Tombstone a version: it no longer resolves and leaves every stage.
+        Its tag stays as history and its number is never reused."""
+        self.version_ref(name, version)
+        version = check_version(version)
+        self._move_stages(
+            name, lambda held: ({s: None for s, v in held.items() if v == version}, f"Delete {name} version {version}")
+        )
+
+        def plan(head: str | None, root: str | None) -> _Plan:
+            record = self._record_at(head, name) if head else None
+            if record is None:
+                raise NotFoundError(self._missing_model_message(name))
+            record = replace(record, deleted=tuple(sorted({*record.deleted, version})))
+            record = record.with_notes(version, VersionNotes())
+            changes: dict[str, tuple[str, str] | None] = {
+                f"models/{name}.yaml": (MODE_FILE, self.store.write_blob(record.to_yaml().encode()))
+            }
+            latest = self._version_at(head, name) if head else None
+            if latest == version:
+                alive = [v for v in self._tag_numbers(name) if v not in record.deleted]
+                if alive:
+                    changes[f"models/{name}"] = (
+                        MODE_TREE,
+                        self.store.tree_oid(f"{tag_ref(name, alive[-1])}:models/{name}") or "",
+                    )
+                else:
+                    changes[f"models/{name}"] = None
+            return _Plan(changes, f"Delete {name} version {version}")
+
+        self._write(MAIN, plan)
+
+    def _tag_numbers(self, name: str) -> list[int]:
+        prefix = f"refs/tags/{name}/v"
+        return sorted(
+            int(r.ref[len(prefix) :])
+            for r in self.store.list_refs(f"refs/tags/{name}/")
+            if r.ref[len(prefix) :].isdigit()
+        )
+
+    def delete_model(self, name: str) -> None:
+        """Remove a registered model from main and every stage. Its tags stay
+        as history, so a model created later under this name continues the numbering."""
+        self.record(name)
+        self._move_stages(name, lambda held: ({s: None for s in held}, f"Delete registered model {name}"))
+
+        def plan(head: str | None, root: str | None) -> _Plan:
+            if head is None or self._record_at(head, name) is None:
+                raise NotFoundError(self._missing_model_message(name))
+            return _Plan({f"models/{name}": None, f"models/{name}.yaml": None}, f"Delete registered model {name}")
+
+        self._write(MAIN, plan)
+
+    def rename_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Rename a model. Versions are immutable, so each is registered again
+        under the new name (same artifacts, new tags ``<new>/vN``) and stages
+        follow; the old tags remain as history."""
+        record = self.record(name)
+        check_model_name(new_name)
+        self._check_unique(new_name, self.store.commit_tree(self.store.ref(MAIN) or ""))
+        nums = self.version_numbers(name)
+        held = self.stages_of(name)
+        new_trees: dict[int, str] = {}
+        tag_updates: list[RefUpdate] = []
+        head = self.store.ref(MAIN)
+        assert head is not None
+        root = self.store.commit_tree(head)
+        parent = head
+        for v in nums:
+            old = self.version_ref(name, v)
+            manifest = replace(old.manifest, name=new_name)
+            blob = self.store.write_blob(manifest.to_yaml().encode())
+            subtree = self.store.edit_tree(old.tree, {MANIFEST_FILE: (MODE_FILE, blob)})
+            new_trees[v] = subtree
+            root = self.store.edit_tree(root, {f"models/{name}": None, f"models/{new_name}": (MODE_TREE, subtree)})
+            message = f"Register {new_name} version {v} (renamed from {name})\n\n" + _summary(manifest)
+            parent = self.store.write_commit(root, [parent], message)
+            tag = self.store.write_tag(parent, f"{new_name}/v{v}", message)
+            tag_updates.append(RefUpdate(tag_ref(new_name, v), tag, None))
+        latest = self._version_at(head, name)
+        moved = replace(record, name=new_name, notes=dict(record.notes))
+        changes: dict[str, tuple[str, str] | None] = {
+            f"models/{name}": None,
+            f"models/{name}.yaml": None,
+            f"models/{new_name}.yaml": (MODE_FILE, self.store.write_blob(moved.to_yaml().encode())),
+        }
+        if latest in new_trees:
+            changes[f"models/{new_name}"] = (MODE_TREE, new_trees[latest])
+        root = self.store.edit_tree(root, changes)
+        final = self.store.write_commit(root, [parent], f"Rename registered model {name} to {new_name}")
+        stage_updates = []
+        for stage, v in held.items():
+            branch = stage_ref(stage)
+            s_head = self.store.ref(branch)
+            assert s_head is not None
+            s_tree = self.store.edit_tree(
+                self.store.commit_tree(s_head),
+                {f"models/{name}": None, f"models/{new_name}": (MODE_TREE, new_trees[v])},
+            )
+            commit = self.store.write_commit(s_tree, [s_head], f"Rename {name} to {new_name} in {display_stage(stage)}")
+            stage_updates.append(RefUpdate(branch, commit, s_head))
+        self.store.update_refs(
+            [RefUpdate(MAIN, final, head), *tag_updates, *stage_updates], f"rename {name} {new_name}"
+        )
+        warning = worktree.sync(self.store)
+        if warning:
+            self.warnings.append(warning)
+        return self.get_model(new_name)
+
+
+def _summary(manifest: Manifest) -> str:
+    lines = [f"flavor: {manifest.flavor}"]
+    if manifest.provenance.run_id:
+        lines.append(f"run_id: {manifest.provenance.run_id}")
+    for k, v in sorted(manifest.metrics.items()):
+        lines.append(f"metric {k}: {v:g}")
+    return "\n".join(lines) + "\n"

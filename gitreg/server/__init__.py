@@ -1,0 +1,1 @@
+"""The scoring server: a Falcon WSGI app over gitreg.pyfunc."""

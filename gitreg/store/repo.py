@@ -1,0 +1,379 @@
+"""A git repository as an object store with compare-and-swap ref updates.
+
+This module knows git and nothing about models. Reads go through one
+long-lived ``git cat-file --batch`` process per repository (a lookup costs a
+pipe round trip, not a process start); objects are written in-process
+(:mod:`gitreg.store.objects`); refs move only through ``git update-ref
+--stdin`` transactions that name the value each ref must still have.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitreg.errors import ConflictError, GitError, NotFoundError
+from gitreg.store.objects import (
+    MODE_FILE,
+    MODE_TREE,
+    LooseObjectWriter,
+    TreeEntry,
+    encode_commit,
+    encode_tag,
+    encode_tree,
+    parse_tree,
+)
+
+ZERO_OID = "0" * 40
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+# Variables that would point our git calls at some other repository, e.g.
+# when gitreg runs inside a user's git hook.
+_ISOLATE = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+    "GIT_QUARANTINE_PATH",
+)
+
+
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _ISOLATE}
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    env["LC_ALL"] = "C"
+    if extra:
+        env.update(extra)
+    return env
+
+
+class RefConflict(ConflictError):
+    """A ref did not hold the value the transaction expected: someone wrote first."""
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """Set ``ref`` to ``new`` (None deletes) provided it still holds ``old``
+    (None means it must not exist yet)."""
+
+    ref: str
+    new: str | None
+    old: str | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    def stamp(self, when: float | None = None) -> str:
+        seconds = int(time.time() if when is None else when)
+        offset = -time.altzone if time.localtime(seconds).tm_isdst > 0 else -time.timezone
+        sign = "+" if offset >= 0 else "-"
+        offset = abs(offset)
+        return f"{self.name} <{self.email}> {seconds} {sign}{offset // 3600:02d}{offset % 3600 // 60:02d}"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+@dataclass(frozen=True)
+class RefInfo:
+    ref: str
+    oid: str
+    peeled: str  # the commit a tag points at; equals oid for branches
+    date: int  # tagger/committer time, seconds
+    who: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    commit: str
+    parents: tuple[str, ...]
+    author: str
+    author_time: int
+    committer: str
+    subject: str
+    body: str
+
+
+def _run(args: Sequence[str], *, cwd: Path | None = None, input: bytes | None = None) -> bytes:
+    proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=git_env(), check=False)
+    if proc.returncode != 0:
+        command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
+        raise GitError(f"git {command} failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout
+
+
+class _Batch:
+    """One ``git cat-file --batch`` process, restarted if it dies."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self.git_dir = git_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.pid = 0
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self.proc is None or self.proc.poll() is not None or self.pid != os.getpid():
+            self.proc = subprocess.Popen(
+                ["git", f"--git-dir={self.git_dir}", "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=git_env(),
+            )
+            self.pid = os.getpid()
+        return self.proc
+
+    def read(self, spec: str) -> tuple[str, str, bytes] | None:
+        if "\n" in spec:
+            return None
+        with self.lock:
+            proc = self._start()
+            assert proc.stdin and proc.stdout
+            proc.stdin.write(spec.encode() + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline()
+            if not header:
+                self.proc = None
+                raise GitError("git cat-file stopped unexpectedly")
+            parts = header.split()
+            if len(parts) != 3:
+                return None  # "<spec> missing" or "ambiguous"
+            oid, kind, size = parts[0].decode(), parts[1].decode(), int(parts[2])
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)
+            return oid, kind, data
+
+    def close(self) -> None:
+        if self.proc and self.proc.poll() is None and self.pid == os.getpid():
+            self.proc.stdin.close()  # type: ignore[union-attr]
+            self.proc.wait()
+        self.proc = None
+
+
+class GitStore:
+    """A git repository (bare or with a work tree) seen as objects and refs."""
+
+    def __init__(self, git_dir: Path, work_tree: Path | None = None) -> None:
+        self.git_dir = git_dir
+        self.work_tree = work_tree
+        self._batch = _Batch(git_dir)
+        self._writer = LooseObjectWriter(git_dir / "objects")
+        self._identity: Identity | None = None
+
+    def __repr__(self) -> str:
+        return f"GitStore({str(self.work_tree or self.git_dir)!r})"
+
+    # -- opening -------------------------------------------------------------
+
+    @staticmethod
+    def find_git_dir(path: Path) -> tuple[Path, Path | None] | None:
+        """``(git_dir, work_tree)`` if ``path`` itself is a repository."""
+        dot = path / ".git"
+        if dot.is_dir() and (dot / "HEAD").is_file():
+            return dot, path
+        if dot.is_file():  # a linked work tree or submodule: "gitdir: <path>"
+            text = dot.read_text(errors="replace").strip()
+            if text.startswith("gitdir:"):
+                target = (path / text[len("gitdir:") :].strip()).resolve()
+                if (target / "HEAD").is_file():
+                    return target, path
+        if (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir():
+            return path, None
+        return None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> GitStore:
+        p = Path(path).expanduser().absolute()
+        found = cls.find_git_dir(p)
+        if found is None:
+            raise NotFoundError(f"{p} is not a git repository.")
+        return cls(*found)
+
+    @classmethod
+    def discover(cls, start: Path) -> GitStore | None:
+        """The repository containing ``start``, found the way git finds ``.git``."""
+        here = start.absolute()
+        for candidate in (here, *here.parents):
+            found = cls.find_git_dir(candidate)
+            if found is not None:
+                return cls(*found)
+        return None
+
+    @classmethod
+    def init(cls, path: Path, *, bare: bool, initial_branch: str = "main") -> GitStore:
+        args = ["init", "--quiet", f"--initial-branch={initial_branch}"]
+        if bare:
+            args.append("--bare")
+        _run([*args, "--", str(path)])
+        return cls.open(path)
+
+    def close(self) -> None:
+        self._batch.close()
+
+    # -- running git ---------------------------------------------------------
+
+    def git(self, *args: str, input: bytes | None = None, config: Sequence[str] = ()) -> bytes:
+        """Run git against this repository. Callers pass option-looking user
+        input only after ``--`` or as ``--opt=value``."""
+        pre = [f"--git-dir={self.git_dir}"]
+        if self.work_tree is not None:
+            pre.append(f"--work-tree={self.work_tree}")
+        for c in config:
+            pre += ["-c", c]
+        return _run([*pre, *args], cwd=self.work_tree or self.git_dir, input=input)
+
+    # -- reading -------------------------------------------------------------
+
+    def read(self, spec: str) -> tuple[str, str, bytes] | None:
+        """``(oid, type, content)`` of an object named by a rev spec such as
+        ``refs/heads/main:models``, or None if it does not exist."""
+        return self._batch.read(spec)
+
+    def read_blob(self, spec: str) -> bytes | None:
+        got = self.read(spec)
+        return got[2] if got and got[1] == "blob" else None
+
+    def read_tree(self, spec: str) -> dict[str, TreeEntry] | None:
+        got = self.read(spec)
+        return parse_tree(got[2]) if got and got[1] == "tree" else None
+
+    def tree_oid(self, spec: str) -> str | None:
+        got = self.read(spec)
+        return got[0] if got and got[1] == "tree" else None
+
+    def ref(self, name: str) -> str | None:
+        """The value of a full ref name (a tag ref yields the tag object)."""
+        got = self.read(name)
+        return got[0] if got else None
+
+    def commit_tree(self, commit: str) -> str:
+        got = self.read(commit)
+        if not got or got[1] != "commit":
+            raise GitError(f"{commit} is not a commit")
+        return got[2][5:45].decode()
+
+    def list_refs(self, prefix: str) -> list[RefInfo]:
+        """Refs under ``prefix`` (e.g. ``refs/tags/Name/``), read in one call."""
+        fmt = "%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:unix)%00%(creator)%00%(subject)"
+        out = self.git("for-each-ref", f"--format={fmt}", "--", prefix)
+        refs = []
+        for line in out.decode(errors="replace").splitlines():
+            ref, oid, peeled, date, who, subject = line.split("\0", 5)
+            who = re.sub(r" \d+ [+-]\d{4}$", "", who)
+            refs.append(RefInfo(ref, oid, peeled or oid, int(date or 0), who, subject))
+        return refs
+
+    def log(self, rev: str, paths: Sequence[str] = (), max_count: int | None = None) -> list[LogEntry]:
+        """Commits reachable from ``rev`` touching ``paths``, newest first."""
+        fmt = "%H%x00%P%x00%an <%ae>%x00%at%x00%cn <%ce>%x00%s%x00%b%x1e"
+        args = ["log", f"--format={fmt}"]
+        if max_count:
+            args.append(f"--max-count={max_count}")
+        out = self.git(*args, rev, "--", *paths).decode(errors="replace")
+        entries = []
+        for rec in out.split("\x1e"):
+            rec = rec.strip("\n")
+            if not rec:
+                continue
+            c, p, a, at, cm, s, b = rec.split("\0", 6)
+            entries.append(LogEntry(c, tuple(p.split()), a, int(at), cm, s, b.strip()))
+        return entries
+
+    def identity(self) -> Identity:
+        """Who writes: git's configured identity, else the login user."""
+        if self._identity is None:
+            try:
+                raw = self.git("var", "GIT_COMMITTER_IDENT").decode().strip()
+                m = re.match(r"(.*) <(.*)> \d+ [+-]\d{4}$", raw)
+                if not m:
+                    raise GitError(raw)
+                self._identity = Identity(m.group(1), m.group(2))
+            except GitError:
+                import getpass
+                import socket
+
+                user = getpass.getuser()
+                self._identity = Identity(user, f"{user}@{socket.gethostname()}")
+        return self._identity
+
+    # -- writing objects -----------------------------------------------------
+
+    def write_blob(self, data: bytes) -> str:
+        return self._writer.write("blob", data)
+
+    def write_file(self, path: Path) -> tuple[str, str, int]:
+        """Store a file; return (blob oid, sha256, size)."""
+        return self._writer.write_file(path)
+
+    def write_tree(self, entries: Iterable[TreeEntry]) -> str:
+        return self._writer.write("tree", encode_tree(entries))
+
+    def write_commit(self, tree: str, parents: Sequence[str], message: str, when: float | None = None) -> str:
+        stamp = self.identity().stamp(when)
+        return self._writer.write("commit", encode_commit(tree, parents, stamp, stamp, message))
+
+    def write_tag(self, target: str, name: str, message: str, when: float | None = None) -> str:
+        stamp = self.identity().stamp(when)
+        return self._writer.write("tag", encode_tag(target, "commit", name, stamp, message))
+
+    def edit_tree(self, root: str | None, changes: dict[str, tuple[str, str] | None]) -> str:
+        """A new tree: ``root`` with each ``path -> (mode, oid)`` set, or removed
+        when None. Paths are ``/``-separated; missing directories are created,
+        emptied ones dropped. Only the trees on the edited paths are rewritten.
+        """
+        entries = dict(self.read_tree(root) or {}) if root else {}
+        groups: dict[str, dict[str, tuple[str, str] | None]] = {}
+        for path, value in changes.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                groups.setdefault(head, {})[rest] = value
+            elif value is None:
+                entries.pop(head, None)
+            else:
+                entries[head] = TreeEntry(value[0], head, value[1])
+        for head, sub in groups.items():
+            old = entries.get(head)
+            sub_oid = self.edit_tree(old.oid if old and old.is_tree else None, sub)
+            if sub_oid == EMPTY_TREE:
+                entries.pop(head, None)
+            else:
+                entries[head] = TreeEntry(MODE_TREE, head, sub_oid)
+        return self.write_tree(entries.values())
+
+    # -- moving refs ---------------------------------------------------------
+
+    def update_refs(self, updates: Sequence[RefUpdate], message: str = "gitreg") -> None:
+        """Apply all updates atomically, or none; :class:`RefConflict` if any
+        ref no longer holds its expected value."""
+        lines = []
+        for u in updates:
+            old = u.old or ZERO_OID
+            if u.new is None:
+                lines.append(f"delete {u.ref} {old}")
+            else:
+                lines.append(f"update {u.ref} {u.new} {old}")
+        payload = ("\n".join(lines) + "\n").encode()
+        try:
+            self.git("update-ref", "-m", message, "--stdin", input=payload, config=["core.filesRefLockTimeout=3000"])
+        except GitError as exc:
+            text = str(exc)
+            if "but expected" in text or "already exists" in text or "unable to resolve" in text or ".lock" in text:
+                raise RefConflict(text) from None
+            raise
+
+
+def file_entry(name: str, oid: str) -> TreeEntry:
+    return TreeEntry(MODE_FILE, name, oid)
