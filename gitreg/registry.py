@@ -447,21 +447,31 @@ class Registry:
 
         def plan(head: str | None, root: str | None) -> _Plan:
             self._check_unique(name, root)
-            record = ModelRecord(
-                name=name, created=_now_ms(), next_version=self._next_free(name, 1), description=desc, tags=tags
-            )
+            record = self._new_record(name, desc, tags)
             blob = self.store.write_blob(record.to_yaml().encode())
             return _Plan({f"models/{name}.yaml": (MODE_FILE, blob)}, f"Create registered model {name}")
 
         self._write(MAIN, plan)
         return self.get_model(name)
 
+    def _new_record(self, name: str, description: str, tags: dict[str, str]) -> ModelRecord:
+        """A fresh record. Tags left by an earlier model of this name (deleted
+        since) stay history: their numbers are tombstoned, never reused."""
+        old = self._tag_numbers(name)
+        return ModelRecord(
+            name=name,
+            created=_now_ms(),
+            next_version=(old[-1] + 1) if old else 1,
+            description=description,
+            tags=tags,
+            deleted=tuple(old),
+        )
+
     def _next_free(self, name: str, start: int) -> int:
-        """The first version number at or after ``start`` with no tag: numbers
-        are never reused, even after a model was deleted and created again."""
-        taken = {r.ref for r in self.store.list_refs(f"refs/tags/{name}/")}
+        """The first version number at or after ``start`` with no tag."""
+        taken = set(self._tag_numbers(name))
         n = start
-        while tag_ref(name, n) in taken:
+        while n in taken:
             n += 1
         return n
 
@@ -489,7 +499,7 @@ class Registry:
                 if not create:
                     raise NotFoundError(self._missing_model_message(name))
                 self._check_unique(name, root)
-                record = ModelRecord(name=name, created=_now_ms(), next_version=self._next_free(name, 1))
+                record = self._new_record(name, "", {})
             version = record.next_version
             if self.store.read(tag_ref(name, version)) is not None:
                 version = self._next_free(name, version)

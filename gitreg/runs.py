@@ -53,6 +53,7 @@ class Run:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)  # artifact path -> registration info
+    auto: bool = False  # started implicitly by log_metric/log_model; ends after the model is logged
 
     @property
     def directory(self) -> Path:
@@ -82,13 +83,18 @@ class Run:
 _active: Run | None = None
 
 
-def start_run(run_id: str | None = None) -> Run:
-    """Start (or, given its id, resume) a run; usable as a context manager."""
+def start_run(run_id: str | None = None, *, auto: bool = False) -> Run:
+    """Start (or, given its id, resume) a run; usable as a context manager.
+
+    Without an explicit run, ``log_metric`` and ``log_model`` start one that
+    ends once the model is logged, so each ``log_model`` call in a loop or a
+    notebook gets its own run, as each ``python train.py`` does.
+    """
     global _active
     if run_id is not None:
         _active = load_run(run_id)
     else:
-        _active = Run(RunInfo(uuid.uuid4().hex, int(time.time() * 1000)))
+        _active = Run(RunInfo(uuid.uuid4().hex, int(time.time() * 1000)), auto=auto)
     return _active
 
 
@@ -104,7 +110,7 @@ def end_run() -> None:
 
 
 def _ensure_run() -> Run:
-    return _active if _active is not None else start_run()
+    return _active if _active is not None else start_run(auto=True)
 
 
 def log_metric(key: str, value: float) -> None:

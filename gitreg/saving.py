@@ -121,7 +121,7 @@ def log(
         from gitreg.names import check_model_name
 
         check_model_name(registered_model_name)
-    run = runs.active_run() or runs.start_run()
+    run = runs.active_run() or runs.start_run(auto=True)
     all_metrics = {**run.metrics, **check_metrics(metrics)}
     all_params = {**run.params, **check_params(params)}
     mlmodel = save(
@@ -131,10 +131,13 @@ def log(
         input_example=input_example,
         metrics=all_metrics,
         params=all_params,
+        overwrite=not run.auto,  # an explicit run logging the same path again replaces it, as in MLflow
     )
     run.models[artifact_path] = {"flavor": mlmodel.flavor, "metrics": all_metrics}
     run.save()
     model_uri = f"runs:/{run.info.run_id}/{artifact_path}"
+    if run.auto:
+        runs.end_run()
     version = None
     if registered_model_name is not None:
         version = register(model_uri, registered_model_name, tags=tags, description=description, registry=registry)

@@ -1,0 +1,18 @@
+# `make demo` and `make test` are the two commands of the README's quick start.
+# Each creates .venv on first use; without make, run scripts/demo.sh or scripts/test.sh.
+.PHONY: demo test lint bench clean
+
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+lint:
+	scripts/setup.sh dev && .venv/bin/pre-commit run --all-files
+
+bench:
+	scripts/setup.sh dev && .venv/bin/python -m benchmarks --quick
+
+clean:
+	rm -rf .venv example_registry/registry example_registry/gitreg-runs test-artifacts
