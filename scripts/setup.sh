@@ -11,7 +11,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "Installing gitreg${extra:+ with [$extra]} into .venv (this takes a minute the first time)"
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e ".${extra:+[$extra]}"
+    # pip's and setuptools' chatter goes to a log, shown only when the install fails
+    if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+           .venv/bin/python -m pip install -q -e ".${extra:+[$extra]}"; } > .venv/install.log 2>&1; then
+        cat .venv/install.log
+        echo "Installing into .venv failed; the log above says why." >&2
+        exit 1
+    fi
     touch "$stamp"
 fi
