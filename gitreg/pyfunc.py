@@ -188,8 +188,8 @@ def save_model(
 
 
 def log_model(
-    artifact_path: str,
-    python_model: PythonModel,
+    artifact_path: str | PythonModel,
+    python_model: PythonModel | str | None = None,
     *,
     artifacts: dict[str, str] | None = None,
     registered_model_name: str | None = None,
@@ -202,14 +202,21 @@ def log_model(
     registry: str | os.PathLike[str] | Registry | None = None,
 ) -> ModelInfo:
     """Save a custom model into the active run and optionally register it.
-    (Argument order follows MLflow: the artifact path comes first.)"""
+
+    MLflow's order (``log_model("model", python_model=m)``) and the sklearn
+    flavor's order (``log_model(m, "model")``) are both accepted.
+    """
     from gitreg import saving
+
+    if not isinstance(artifact_path, str):
+        artifact_path, python_model = (python_model if isinstance(python_model, str) else "model"), artifact_path
+    if python_model is None or isinstance(python_model, str):
+        raise InvalidInputError("log_model needs python_model=, an instance of gitreg.pyfunc.PythonModel.")
+    model: PythonModel = python_model
 
     def save_fn(d: Path, s: Signature | None, e: str | None, m: dict[str, Any]) -> MLModel:
         run_id = m.pop("run_id", None)
-        return _save_python(
-            python_model, d, artifacts=artifacts, signature=s, input_example=e, metadata=m, run_id=run_id
-        )
+        return _save_python(model, d, artifacts=artifacts, signature=s, input_example=e, metadata=m, run_id=run_id)
 
     return saving.log(
         save_fn,

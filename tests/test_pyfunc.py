@@ -118,3 +118,13 @@ def test_sklearn_load_model_returns_the_estimator(two_versions: Registry) -> Non
 
 def test_a_saved_directory_loads_by_path(saved_model: Path) -> None:
     assert gitreg.pyfunc.load_model(str(saved_model)).predict({"x": [2.0]}).tolist() == [1]
+
+
+def test_pyfunc_log_model_accepts_the_model_first_too(registry: Registry) -> None:
+    class Constant(gitreg.pyfunc.PythonModel):
+        def predict(self, context: Any, model_input: Any) -> Any:
+            return [7] * len(model_input)
+
+    info = gitreg.pyfunc.log_model(Constant(), "model", registered_model_name="Const")
+    assert info.registered_model_version == 1
+    assert gitreg.pyfunc.load_model("models:/Const/1").predict([[0], [0]]) == [7, 7]
