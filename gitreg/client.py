@@ -56,7 +56,7 @@ class Client:
         out = []
         name_clauses = [c for c in clauses if c.key == "name"]
         for name in reg.model_names():
-            if not filters.matcher(name_clauses, lambda k, n=name: n):
+            if not filters.matcher(name_clauses, lambda _key, n=name: n):  # type: ignore[misc]
                 continue
             model = reg.get_model(name)
 

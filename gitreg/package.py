@@ -65,7 +65,8 @@ def from_directory(
     mlmodel = MLModel.read(root)
     files = _walk(root)
     example = mlmodel.input_example if mlmodel.input_example in files else None
-    meta = mlmodel.metadata.get("gitreg") if isinstance(mlmodel.metadata.get("gitreg"), dict) else {}
+    raw_meta = mlmodel.metadata.get("gitreg")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     return Package(
         root=root,
         files=tuple(files),

@@ -522,7 +522,7 @@ class Registry:
                 metrics=package.metrics,
                 params=package.params,
             )
-            entries = {a.path: (mode, oid) for a, mode, oid in blobs}
+            entries: dict[str, tuple[str, str] | None] = {a.path: (mode, oid) for a, mode, oid in blobs}
             entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
             subtree = self.store.edit_tree(None, entries)
             record = replace(record, next_version=version + 1)
@@ -679,10 +679,10 @@ class Registry:
             lines = [f"Promote {name} version {ref.version} to {display_stage(target)}", ""]
             if previous is not None and previous != ref.version:
                 lines.append(f"{display_stage(target)}: version {previous} -> {ref.version}")
-                old = self.version_ref(name, previous).manifest.metrics
-                for k, v in sorted(ref.manifest.metrics.items()):
-                    if k in old:
-                        lines.append(f"{k}: {old[k]:g} -> {v:g} ({v - old[k]:+g})")
+                old_metrics = self.version_ref(name, previous).manifest.metrics
+                for k, value in sorted(ref.manifest.metrics.items()):
+                    if k in old_metrics:
+                        lines.append(f"{k}: {old_metrics[k]:g} -> {value:g} ({value - old_metrics[k]:+g})")
             else:
                 lines.append(f"{display_stage(target)}: (none) -> version {ref.version}")
             return moves, "\n".join(lines)

@@ -174,18 +174,17 @@ def register(
     reg = open_registry(registry)
     parsed = uris.parse(os.fspath(model_uri))
     cleanup = None
-    extra = {"metrics": metrics, "params": params, "run_id": run_id}
-    if parsed.kind == "run":
-        assert parsed.run_id and parsed.path
-        directory = runs.model_dir(parsed.run_id, parsed.path)
-        pkg = package.from_directory(directory, source=str(parsed), **extra)
-    elif parsed.kind == "path":
-        pkg, cleanup = package.from_source(str(parsed.path), **extra)
+    if parsed.kind == "path":
+        pkg, cleanup = package.from_source(str(parsed.path), metrics=metrics, params=params, run_id=run_id)
     else:
-        from gitreg.pyfunc import materialized
+        if parsed.kind == "run":
+            assert parsed.run_id and parsed.path
+            directory = runs.model_dir(parsed.run_id, parsed.path)
+        else:
+            from gitreg.pyfunc import materialized
 
-        directory = materialized(parsed, reg)
-        pkg = package.from_directory(directory, source=str(parsed), **extra)
+            directory = materialized(parsed, reg)
+        pkg = package.from_directory(directory, source=str(parsed), metrics=metrics, params=params, run_id=run_id)
     try:
         exists = reg.store.read(f"refs/heads/main:models/{name}.yaml") is not None
         if not quiet:

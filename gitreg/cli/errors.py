@@ -27,7 +27,7 @@ class GitregClickError(click.ClickException):
 
     def __init__(self, exc: GitregError) -> None:
         super().__init__(str(exc))
-        self.exit_code = exit_code(exc)
+        self.exit_code = exit_code(exc)  # type: ignore[misc]  # click reads it per instance
 
     def show(self, file: object = None) -> None:
         click.echo(f"Error: {self.format_message()}", err=True)

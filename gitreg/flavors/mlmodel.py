@@ -68,7 +68,8 @@ class MLModel:
             raise InvalidInputError(f"{where}: 'flavors' must be a mapping of flavor names to mappings.")
         sig = Signature.from_dict(d["signature"], f"{where}: signature") if d.get("signature") else None
         example = (d.get("saved_input_example_info") or {}).get("artifact_path")
-        meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
+        raw_meta = d.get("metadata")
+        meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         run_id = d.get("run_id")
         return cls(flavors, sig, example if isinstance(example, str) else None, str(run_id) if run_id else None, meta)
 

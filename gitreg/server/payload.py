@@ -424,11 +424,10 @@ def _array_to_list(array: np.ndarray) -> Any:
         nat = np.isnat(array)
         unit, count = np.datetime_data(array.dtype)
         per_second = _SECOND.get(unit) if count == 1 else None
-        if per_second and not (array[~nat].view("i8") % per_second).any():
-            unit = "s"  # whole seconds: '2024-01-01T00:00:00', as Timestamp.isoformat() writes it
-        else:
-            unit = None  # the array's own unit, so nothing is lost
-        strings = np.asarray(np.datetime_as_string(array, unit=unit))  # asarray: 0-d gives a scalar
+        # whole seconds print as '2024-01-01T00:00:00', as Timestamp.isoformat() writes
+        # them; otherwise the array's own unit, so nothing is lost
+        whole = bool(per_second) and not (array[~nat].view("i8") % per_second).any()
+        strings = np.asarray(np.datetime_as_string(array, unit="s" if whole else None))  # type: ignore[call-overload]
         if nat.any():
             strings = strings.astype(object)
             strings[nat] = None
