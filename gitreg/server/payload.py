@@ -427,7 +427,7 @@ def _array_to_list(array: np.ndarray) -> Any:
         # whole seconds print as '2024-01-01T00:00:00', as Timestamp.isoformat() writes
         # them; otherwise the array's own unit, so nothing is lost
         whole = bool(per_second) and not (array[~nat].view("i8") % per_second).any()
-        strings = np.asarray(np.datetime_as_string(array, unit="s" if whole else None))  # type: ignore[call-overload]
+        strings = np.asarray(np.datetime_as_string(array, unit="s" if whole else None))
         if nat.any():
             strings = strings.astype(object)
             strings[nat] = None
