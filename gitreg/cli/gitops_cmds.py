@@ -77,3 +77,49 @@ def _sig(sig: dict | None) -> str:
         return "-"
     cols = sig.get("inputs") or []
     return ", ".join(f"{c.get('name', '?')}: {c.get('type')}" for c in cols)[:60]
+
+
+@click.command()
+@click.option("--ref", default=None, help="Ref under review, e.g. a pull request's head (default with --base: HEAD).")
+@click.option(
+    "--base",
+    default=None,
+    help="Trusted ref the review would update, e.g. origin/stages/production; policy is read there.",
+)
+@click.option("--no-fetch", is_flag=True, help="Never fetch; report a partial checkout instead of completing it.")
+@json_option
+@registry_option
+def check(ref: str | None, base: str | None, no_fetch: bool, as_json: bool, registry: str | None) -> None:
+    """Verify manifests, artifacts, tags, stage branches and the promotion policy.
+
+    Exits 0 when everything holds, else 4 with one line per finding
+    (file: rule: model version: message). Meant for CI on pull requests to
+    stages/* (gitreg check --base origin/stages/production) and pre-commit.
+    """
+    from pathlib import Path
+
+    from gitreg.check import check_registry
+    from gitreg.cli.errors import EXIT_FINDINGS
+    from gitreg.errors import NoRegistryError
+    from gitreg.locate import get_registry
+    from gitreg.store import GitStore
+
+    location = registry or (click.get_current_context().find_root().obj or {}).get("registry") or get_registry()
+    if not location:
+        raise NoRegistryError()
+    store = GitStore.open(Path(location.removeprefix("file://")))
+    try:
+        findings = check_registry(store, ref=ref, base=base, fetch=not no_fetch)
+    finally:
+        store.close()
+    if as_json:
+        print_json([f.to_dict() for f in findings])
+    else:
+        for f in findings:
+            click.echo(f.line())
+        if findings:
+            click.echo(f"gitreg check: {len(findings)} problem(s) found.", err=True)
+        else:
+            say("gitreg check: all manifests, artifacts, tags, stages and policies hold.")
+    if findings:
+        raise SystemExit(EXIT_FINDINGS)
