@@ -471,7 +471,15 @@ class _Checker:
         policy: dict[str, StagePolicy],
     ) -> None:
         label = self.ref or "HEAD"
-        if self.store.read(f"{commit}:{CONFIG_FILE}") is not None:
+        # What the ref is for is decided by the trusted side (the base), so a
+        # ref under review can't change how it is checked, e.g. by adding a
+        # registry.yaml to a stage branch.
+        if base is not None:
+            stage = None if base_is_main_like else stage_of_refname(self.base or "")
+        else:
+            stage = stage_of_refname(self.ref or "")
+        main_like = stage is None and (base_is_main_like or (base is None and self._has_config(commit)))
+        if main_like:
             records = self._records(commit, label, report=True)
             for name, old in trusted_records.items():
                 new = records.get(name)
@@ -487,7 +495,6 @@ class _Checker:
             self._policy(commit, label)  # schema only: a ref under review never sets its own policy
             self._check_view(commit, label, records, "latest-subtree")
             return
-        stage = stage_of_refname(self.base or "") or stage_of_refname(self.ref or "")
         if stage is None:
             self.add(
                 None,
@@ -504,6 +511,9 @@ class _Checker:
         if stage in policy:
             for name, tag in held.items():
                 self._check_policy(policy[stage], name, tag, commit, label)
+
+    def _has_config(self, commit: str) -> bool:
+        return self.store.read(f"{commit}:{CONFIG_FILE}") is not None
 
     def _changed_models(self, base: str | None, commit: str) -> set[str]:
         new = self.store.read_tree(f"{commit}:models") or {}
