@@ -324,3 +324,26 @@ def test_signature_by_a_key_not_in_allowed_signers_is_rejected(
     out = run_cli("promote", "m", "1", "production", "--sign", "-r", str(registry.path))
     assert out.returncode == 0, out.stderr
     assert rules(check_registry(registry.store)) == {("m", 1, "policy-signature")}
+
+
+def test_ci_shaped_review_of_a_pull_request_merge_in_a_shallow_clone(registry: Registry, tmp_path: Path) -> None:
+    """What the shipped workflow does: a depth-1, tag-less checkout of the PR's
+    merge commit, then gitreg check --base origin/stages/production."""
+    registry.register("m", file_package(tmp_path / "p1", {"model.bin": b"one"}, metrics={"accuracy": 0.95}))
+    registry.register("m", file_package(tmp_path / "p2", {"model.bin": b"two"}, metrics={"accuracy": 0.5}))
+    registry.promote("m", 1, "production")
+    set_policy(registry, tmp_path, "  production:\n    metrics: {accuracy: '>= 0.9'}\n")
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "clone", "--quiet", "--mirror", f"file://{registry.path}", str(bare))
+    branch = _candidate(registry, tmp_path, 2)
+    git(registry.path, "push", "--quiet", f"file://{bare}", f"{branch}:{branch}")
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", "--no-tags", "--branch", branch, f"file://{bare}", str(ci))
+    out = run_cli("check", "--base", "origin/stages/production", cwd=ci)
+    assert out.returncode == 4, out.stdout + out.stderr
+    assert "HEAD:models/m/gitreg.yaml: policy-metric: m v2" in out.stdout
+    # the forge's merge commit of the same pull request fails the same way
+    git(ci, "checkout", "--quiet", "--detach", "origin/stages/production")
+    git(ci, "merge", "--quiet", "--no-ff", "-m", f"Merge pull request #12 from org/{branch}", f"origin/{branch}")
+    out = run_cli("check", "--base", "origin/stages/production", cwd=ci)
+    assert out.returncode == 4 and "policy-metric: m v2" in out.stdout
