@@ -279,12 +279,18 @@ class GitStore:
             refs.append(RefInfo(ref, oid, peeled or oid, int(date or 0), who, subject))
         return refs
 
-    def log(self, rev: str, paths: Sequence[str] = (), max_count: int | None = None) -> list[LogEntry]:
-        """Commits reachable from ``rev`` touching ``paths``, newest first."""
+    def log(
+        self, rev: str, paths: Sequence[str] = (), max_count: int | None = None, *, first_parent: bool = False
+    ) -> list[LogEntry]:
+        """Commits reachable from ``rev`` touching ``paths``, newest first.
+        ``first_parent`` follows only first parents, so a merged pull request
+        shows as its merge commit rather than as the commits it brought in."""
         fmt = "%H%x00%P%x00%an <%ae>%x00%at%x00%cn <%ce>%x00%s%x00%b%x1e"
         args = ["log", f"--format={fmt}"]
         if max_count:
             args.append(f"--max-count={max_count}")
+        if first_parent:
+            args.append("--first-parent")
         out = self.git(*args, rev, "--", *paths).decode(errors="replace")
         entries = []
         for rec in out.split("\x1e"):
