@@ -347,3 +347,18 @@ def test_ci_shaped_review_of_a_pull_request_merge_in_a_shallow_clone(registry: R
     git(ci, "merge", "--quiet", "--no-ff", "-m", f"Merge pull request #12 from org/{branch}", f"origin/{branch}")
     out = run_cli("check", "--base", "origin/stages/production", cwd=ci)
     assert out.returncode == 4 and "policy-metric: m v2" in out.stdout
+
+
+def _git_processes(registry: Registry, tmp_path: Path, label: str) -> int:
+    trace = tmp_path / f"trace-{label}"
+    out = run_cli("check", "-r", str(registry.path), env={"GIT_TRACE": str(trace)})
+    assert out.returncode == 0, out.stdout + out.stderr
+    return trace.read_text().count("trace: built-in: git ")
+
+
+def test_check_runs_the_same_few_git_processes_however_many_versions(registry: Registry, tmp_path: Path) -> None:
+    build(registry, tmp_path)
+    few = _git_processes(registry, tmp_path, "few")
+    for i in range(12):
+        registry.register(f"other{i % 3}", file_package(tmp_path / f"q{i}", {"model.bin": f"{i}".encode()}))
+    assert _git_processes(registry, tmp_path, "many") == few <= 5
