@@ -362,3 +362,35 @@ def test_check_runs_the_same_few_git_processes_however_many_versions(registry: R
     for i in range(12):
         registry.register(f"other{i % 3}", file_package(tmp_path / f"q{i}", {"model.bin": f"{i}".encode()}))
     assert _git_processes(registry, tmp_path, "many") == few <= 5
+
+
+def test_a_version_tag_signed_afterwards_satisfies_require_signed(
+    registry: Registry, tmp_path: Path, ssh_signing: Path
+) -> None:
+    registry.register("m", file_package(tmp_path / "p1", {"model.bin": b"one"}))
+    set_policy(registry, tmp_path, "  production:\n    require_signed: true\n")
+    registry.promote("m", 1, "production")
+    assert rules(check_registry(registry.store)) == {("m", 1, "policy-signature")}
+    # re-signing the tag in place keeps its commit, so the version is not "moved"
+    git(registry.path, "tag", "-s", "-f", "-m", "Register m version 1 (signed)", "m/v1", "m/v1^{}")
+    assert check_registry(registry.store) == []
+
+
+def test_invalid_policy_is_a_schema_finding(registry: Registry, tmp_path: Path) -> None:
+    build(registry, tmp_path)
+    set_policy(registry, tmp_path, "  production:\n    metrics: {accuracy: 'at least 0.9'}\n")
+    found = check_registry(registry.store)
+    assert [(f.file, f.rule) for f in found] == [("main:registry.yaml", "schema")]
+    assert "'>= 0.9'" in found[0].message
+
+
+def test_a_change_to_main_may_not_rewrite_a_registration(registry: Registry, tmp_path: Path) -> None:
+    build(registry, tmp_path)
+    git(registry.path, "checkout", "--quiet", "-b", "tamper")
+    record = (registry.path / "models/m.yaml").read_text()
+    v1_tree = git(registry.path, "rev-parse", "m/v1:models/m").strip()
+    v2_tree = git(registry.path, "rev-parse", "m/v2:models/m").strip()
+    (registry.path / "models/m.yaml").write_text(record.replace(v1_tree, v2_tree, 1))
+    git(registry.path, "commit", "--quiet", "-am", "rewrite")
+    found = check_registry(registry.store, ref="tamper", base="main")
+    assert rules(found) == {("m", 1, "record-rewritten")}
