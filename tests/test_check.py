@@ -394,3 +394,13 @@ def test_a_change_to_main_may_not_rewrite_a_registration(registry: Registry, tmp
     git(registry.path, "commit", "--quiet", "-am", "rewrite")
     found = check_registry(registry.store, ref="tamper", base="main")
     assert rules(found) == {("m", 1, "record-rewritten")}
+
+
+def test_promote_sign_without_a_signing_key_is_refused_and_nothing_changes(registry: Registry, tmp_path: Path) -> None:
+    registry.register("m", file_package(tmp_path / "p1", {"model.bin": b"one"}))
+    before = refs(registry.path)
+    out = run_cli("promote", "m", "1", "production", "--sign", "-r", str(registry.path))
+    assert out.returncode == 1, out.stdout
+    assert "Could not sign the commit" in out.stderr and "user.signingkey" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert refs(registry.path) == before

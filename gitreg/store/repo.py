@@ -339,7 +339,13 @@ class GitStore:
             args = ["commit-tree", "-S"]
             for p in parents:
                 args += ["-p", p]
-            return self.git(*args, tree, input=_message_bytes(message)).decode().strip()
+            try:
+                return self.git(*args, tree, input=_message_bytes(message)).decode().strip()
+            except GitError as exc:
+                raise GitError(
+                    f"Could not sign the commit ({exc}). Configure a signing key (git config user.signingkey, and "
+                    "gpg.format ssh for SSH keys), or do not ask for signing (--sign, commit.gpgsign)."
+                ) from None
         stamp = self.identity().stamp(when)
         return self._writer.write("commit", encode_commit(tree, parents, stamp, stamp, message))
 
