@@ -106,6 +106,7 @@ class _Tag:
 @dataclass
 class _Refs:
     main: str | None = None
+    all_mains: list[str] = field(default_factory=list)  # the local main and every remote's main
     stages: dict[str, str] = field(default_factory=dict)  # stage -> ref (local branch, else remote-tracking)
     tags: dict[tuple[str, int], _Tag] = field(default_factory=dict)
 
@@ -162,6 +163,9 @@ class _Checker:
             refs.main = "refs/heads/main"
         else:
             refs.main = next((r for r in sorted(names) if re.fullmatch(r"refs/remotes/[^/]+/main", r)), None)
+        refs.all_mains = sorted(
+            r for r in names if r == "refs/heads/main" or re.fullmatch(r"refs/remotes/[^/]+/main", r)
+        )
         for info in sorted(infos, key=lambda i: i.ref):
             if info.ref.startswith("refs/heads/stages/"):
                 refs.stages[info.ref[len("refs/heads/stages/") :]] = info.ref
@@ -257,7 +261,8 @@ class _Checker:
         main_records = self._records(main, short_ref(main or "main"), report=True)
         trusted_records = main_records if trusted == main else self._records(trusted, trusted_label, report=False)
         policy = self._policy(trusted, trusted_label)
-        main_commits = audit.reachable_commits(self.store, main) if main else set()
+        # A local main may lag its remote's: a tag registered since is still "on main".
+        main_commits = audit.reachable_commits(self.store, *self.refs.all_mains) if main else set()
 
         for tag in self.refs.tags.values():
             self._check_tag(tag, trusted_records.get(tag.name), main_commits, trusted_label)

@@ -404,3 +404,13 @@ def test_promote_sign_without_a_signing_key_is_refused_and_nothing_changes(regis
     assert "Could not sign the commit" in out.stderr and "user.signingkey" in out.stderr
     assert "Traceback" not in out.stderr
     assert refs(registry.path) == before
+
+
+def test_a_local_main_behind_its_remote_does_not_make_newer_tags_look_moved(registry: Registry, tmp_path: Path) -> None:
+    build(registry, tmp_path)
+    clone = tmp_path / "dev"
+    git(tmp_path, "clone", "--quiet", f"file://{registry.path}", str(clone))
+    registry.register("m", file_package(tmp_path / "p3", {"model.bin": b"three"}))
+    git(clone, "fetch", "--quiet", "--tags", "origin")  # origin/main and m/v3 arrive; local main stays behind
+    out = run_cli("check", cwd=clone)
+    assert out.returncode == 0, out.stdout + out.stderr

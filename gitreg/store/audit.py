@@ -43,9 +43,9 @@ def fetch_everything(store: GitStore, remote: str) -> None:
     store.git(*args, "--", remote, f"+refs/heads/*:refs/remotes/{remote}/*")
 
 
-def reachable_commits(store: GitStore, rev: str) -> set[str]:
-    """Every commit reachable from ``rev``, in one ``git rev-list``."""
-    return set(store.git("rev-list", rev, "--").decode().split())
+def reachable_commits(store: GitStore, *revs: str) -> set[str]:
+    """Every commit reachable from any of ``revs``, in one ``git rev-list``."""
+    return set(store.git("rev-list", *revs, "--").decode().split())
 
 
 def last_commit_touching(store: GitStore, rev: str, path: str) -> str | None:
