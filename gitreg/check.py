@@ -579,7 +579,9 @@ class _Checker:
         key = (branch, name)
         if key not in self.stage_trees:
             trees = set()
-            for entry in self.store.log(branch, [f"models/{name}"]):
+            # First parents: states the branch itself had, not commits of a
+            # pull request that were never the branch's head.
+            for entry in self.store.log(branch, [f"models/{name}"], first_parent=True):
                 tree = self.store.tree_oid(f"{entry.commit}:models/{name}")
                 if tree:
                     trees.add(tree)
