@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitreg import yamlio
-from gitreg.errors import InvalidInputError, NotFoundError
+from gitreg.errors import GitError, InvalidInputError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
 from gitreg.policy import StagePolicy, parse_policy
 from gitreg.registry import CONFIG_FILE
@@ -224,8 +224,17 @@ class _Checker:
         if incomplete and remote is not None and self.fetch:
             try:
                 audit.fetch_everything(self.store, remote)
-            except Exception as exc:  # a GitError: report it, the checks below still run on what is here
-                self.add(None, None, f"remote {remote}", "checkout", f"could not fetch: {exc}. {FULL_HISTORY_HINT}.")
+            except GitError as exc:  # e.g. a tag moved on the remote: git refuses to clobber it; report, go on
+                why = "; ".join(
+                    line.strip() for line in str(exc).splitlines() if any(w in line for w in ("!", "error", "fatal"))
+                )
+                self.add(
+                    None,
+                    None,
+                    f"remote {remote}",
+                    "checkout",
+                    f"could not fetch: {why or exc}. {FULL_HISTORY_HINT}.",
+                )
             self._scan_refs()
             shallow = audit.is_shallow(self.store)
         if shallow:

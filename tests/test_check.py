@@ -414,3 +414,15 @@ def test_a_local_main_behind_its_remote_does_not_make_newer_tags_look_moved(regi
     git(clone, "fetch", "--quiet", "--tags", "origin")  # origin/main and m/v3 arrive; local main stays behind
     out = run_cli("check", cwd=clone)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_tag_moved_on_the_remote_is_not_fetched_over_the_local_one(registry: Registry, tmp_path: Path) -> None:
+    build(registry, tmp_path)
+    clone = tmp_path / "dev"
+    git(tmp_path, "clone", "--quiet", "--single-branch", f"file://{registry.path}", str(clone))
+    git(registry.path, "tag", "-f", "-a", "-m", "moved", "m/v1", "m/v2^{}")
+    local_v1 = git(clone, "rev-parse", "m/v1").strip()
+    out = run_cli("check", cwd=clone)
+    assert out.returncode == 4
+    assert "checkout" in out.stdout and "would clobber existing tag" in out.stdout
+    assert git(clone, "rev-parse", "m/v1").strip() == local_v1

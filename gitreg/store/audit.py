@@ -36,8 +36,9 @@ def fetches_all_branches(store: GitStore, remote: str) -> bool:
 
 def fetch_everything(store: GitStore, remote: str) -> None:
     """Fetch all branches (as ``refs/remotes/<remote>/*``) and tags, and the
-    full history when the repository is shallow."""
-    args = ["fetch", "--quiet", "--tags", "--force"]
+    full history when the repository is shallow. Tags are not forced: a tag
+    that differs on the remote makes git refuse, which the caller reports."""
+    args = ["fetch", "--no-progress", "--tags"]  # not --quiet: git's reasons for refusing are the report
     if is_shallow(store):
         args.append("--unshallow")
     store.git(*args, "--", remote, f"+refs/heads/*:refs/remotes/{remote}/*")
