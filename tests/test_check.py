@@ -426,3 +426,33 @@ def test_a_tag_moved_on_the_remote_is_not_fetched_over_the_local_one(registry: R
     assert out.returncode == 4
     assert "checkout" in out.stdout and "would clobber existing tag" in out.stdout
     assert git(clone, "rev-parse", "m/v1").strip() == local_v1
+
+
+def test_register_sign_writes_a_signed_version_tag_that_satisfies_require_signed(
+    registry: Registry, tmp_path: Path, ssh_signing: Path
+) -> None:
+    set_policy(registry, tmp_path, "  production:\n    require_signed: true\n")
+    file_package(tmp_path / "src", {"model.bin": b"one", "MLmodel": "flavors: {python_function: {}}\n"})
+    out = run_cli("register", "m", str(tmp_path / "src"), "--sign", "-r", str(registry.path))
+    assert out.returncode == 0, out.stderr
+    verify = subprocess.run(["git", "-C", str(registry.path), "verify-tag", "m/v1"], capture_output=True, text=True)
+    assert verify.returncode == 0 and "Good" in verify.stderr
+    assert git(registry.path, "cat-file", "-p", "m/v1").splitlines()[2] == "tag m/v1"
+    registry.promote("m", 1, "production")  # unsigned move; the signed tag is enough
+    assert check_registry(registry.store) == []
+
+
+def test_tag_gpgsign_config_signs_version_tags(registry: Registry, tmp_path: Path, ssh_signing: Path) -> None:
+    git(registry.path, "config", "tag.gpgsign", "true")
+    reg = Registry.open(registry.path)
+    reg.register("m", file_package(tmp_path / "p1", {"model.bin": b"one"}))
+    assert subprocess.run(["git", "-C", str(registry.path), "verify-tag", "m/v1"], capture_output=True).returncode == 0
+    reg.close()
+
+
+def test_register_sign_without_a_signing_key_is_refused_and_nothing_changes(registry: Registry, tmp_path: Path) -> None:
+    file_package(tmp_path / "src", {"model.bin": b"one", "MLmodel": "flavors: {python_function: {}}\n"})
+    before = refs(registry.path)
+    out = run_cli("register", "m", str(tmp_path / "src"), "--sign", "-r", str(registry.path))
+    assert out.returncode == 1 and "Could not sign" in out.stderr and "Traceback" not in out.stderr
+    assert refs(registry.path) == before

@@ -36,6 +36,7 @@ def init(path: str, bare: bool) -> None:
 @click.option("--metric", "metrics", multiple=True, metavar="K=V", help="Metric to record (repeatable).")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="Parameter to record (repeatable).")
 @click.option("--run-id", default=None, help="Run id to record with the version.")
+@click.option("--sign", is_flag=True, help="Sign the version tag and commit with your git signing key (GPG or SSH).")
 @registry_option
 def register(
     name: str,
@@ -45,6 +46,7 @@ def register(
     metrics: tuple[str, ...],
     params: tuple[str, ...],
     run_id: str | None,
+    sign: bool,
     registry: str | None,
 ) -> None:
     """Register SOURCE as the next version of model NAME.
@@ -61,6 +63,7 @@ def register(
         except ValueError:
             raise click.BadParameter(f"{k}={v!r}: metric values must be numbers", param_hint="--metric") from None
     reg = open_registry(registry)
+    reg.store.sign_commits = reg.store.sign_tags = True if sign else None  # None: follow git's *.gpgsign
     mv = do_register(
         source,
         name,
