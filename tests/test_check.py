@@ -456,3 +456,24 @@ def test_register_sign_without_a_signing_key_is_refused_and_nothing_changes(regi
     out = run_cli("register", "m", str(tmp_path / "src"), "--sign", "-r", str(registry.path))
     assert out.returncode == 1 and "Could not sign" in out.stderr and "Traceback" not in out.stderr
     assert refs(registry.path) == before
+
+
+def test_every_registry_operation_leaves_a_registry_that_checks_clean(registry: Registry, tmp_path: Path) -> None:
+    build(registry, tmp_path)
+    registry.register("m", file_package(tmp_path / "p3", {"model.bin": b"three"}))
+    registry.register("gone", file_package(tmp_path / "g1", {"model.bin": b"g"}))
+    registry.promote("gone", 1, "staging")
+    registry.update_version("m", 1, description="first", tags={"k": "v"})
+    registry.set_alias("m", "champion", 3)
+    registry.delete_version("m", 3)
+    registry.rename_model("m", "renamed")
+    registry.delete_model("gone")
+    registry.register("gone", file_package(tmp_path / "g2", {"model.bin": b"g2"}))  # numbering continues at v2
+    assert check_registry(registry.store) == []
+
+
+def test_a_bare_registry_checks_clean(bare_registry: Registry, tmp_path: Path) -> None:
+    bare_registry.register("m", file_package(tmp_path / "p1", {"model.bin": b"one"}))
+    bare_registry.promote("m", 1, "production")
+    out = run_cli("check", "-r", str(bare_registry.path))
+    assert out.returncode == 0, out.stdout + out.stderr
