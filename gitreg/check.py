@@ -520,8 +520,8 @@ class _Checker:
             )
             return
         base_rev = base if base is not None and not base_is_main_like else self.refs.stages.get(stage)
-        changed = self._changed_models(base_rev, commit)
-        held = self._check_view(commit, label, main_records, "stage-subtree", only=changed)
+        changed_models = self._changed_models(base_rev, commit)
+        held = self._check_view(commit, label, main_records, "stage-subtree", only=changed_models)
         if stage in policy:
             for name, tag in held.items():
                 self._check_policy(policy[stage], name, tag, commit, label)
