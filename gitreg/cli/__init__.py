@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demote": ("gitreg.cli.registry_cmds", "demote", "Remove a model from a stage."),
     "history": ("gitreg.cli.registry_cmds", "history", "Registrations and stage moves, newest first."),
     "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
+    "clone": ("gitreg.cli.remote_cmds", "clone", "Clone a registry from a git URL, with stages and tags."),
+    "push": ("gitreg.cli.remote_cmds", "push", "Push a cloned registry's new state to origin."),
+    "pull": ("gitreg.cli.remote_cmds", "pull", "Pull origin's new state into a cloned registry."),
+    "sync": ("gitreg.cli.remote_cmds", "sync", "Pull, then push, a cloned registry."),
 }
 
 

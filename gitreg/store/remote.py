@@ -30,6 +30,7 @@ from gitreg.errors import GitError
 from gitreg.store.repo import GitStore, RefConflict, RefUpdate, git_env
 
 ORIGIN = "origin"
+ANY = "*"  # RefUpdate.old for a push that replaces whatever the remote holds
 # Refs a registry consists of; anything else a forge keeps (pull/*, …) is not mirrored.
 MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:(?!//)")
@@ -81,6 +82,7 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
     progress = _show_progress()
     argv = ["git", *args]
     if progress:
+        argv = [a for a in argv if a != "--quiet"]
         argv.insert(argv.index(what) + 1, "--progress")
     proc = subprocess.Popen(
         argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env({"GIT_TERMINAL_PROMPT": "0"})
@@ -124,6 +126,9 @@ def push_updates(store: GitStore, remote: str, updates: Sequence[RefUpdate]) -> 
     args = [f"--git-dir={store.git_dir}", "push", "--atomic", "--porcelain", "--no-verify"]
     specs = []
     for u in updates:
+        if u.old == ANY:
+            specs.append(f"+{u.new}:{u.ref}" if u.new else f"+:{u.ref}")
+            continue
         args.append(f"--force-with-lease={u.ref}:{u.old or ''}")
         specs.append(f"{u.new}:{u.ref}" if u.new else f":{u.ref}")
     transfer([*args, remote, *specs], what="push")
@@ -216,3 +221,22 @@ class MirrorStore(GitStore):
             self.fetch()
         except GitError:
             pass  # the next read or write fetches again
+
+
+def clone(url: str, path: Path, branch: str) -> GitStore:
+    """``git clone --branch BRANCH URL PATH`` (progress on a terminal)."""
+    transfer(["clone", "--quiet", f"--branch={branch}", "--", url, str(path)], what="clone")
+    return GitStore.open(path)
+
+
+def is_ancestor(store: GitStore, ancestor: str, descendant: str) -> bool:
+    """Whether ``ancestor`` is reachable from ``descendant`` (fast-forwardable)."""
+    proc = subprocess.run(
+        ["git", f"--git-dir={store.git_dir}", "merge-base", "--is-ancestor", ancestor, descendant],
+        capture_output=True,
+        env=git_env(),
+        check=False,
+    )
+    if proc.returncode not in (0, 1):
+        raise GitError(f"git merge-base failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.returncode == 0
