@@ -543,11 +543,29 @@ class Registry:
         assert isinstance(version, int)
         return self.get_version(name, version)
 
+    def lfs_threshold(self) -> int | None:
+        """Artifacts larger than this many bytes are stored with Git LFS
+        (``lfs: {threshold_bytes: N}`` in registry.yaml); None: never."""
+        raw = self.store.read_blob(f"{MAIN}:{CONFIG_FILE}")
+        if raw is None or b"lfs" not in raw:
+            return None
+        lfs = (yamlio.load(raw.decode(), CONFIG_FILE) or {}).get("lfs") or {}
+        value = lfs.get("threshold_bytes") if isinstance(lfs, dict) else None
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInputError(
+                f"{CONFIG_FILE}: lfs.threshold_bytes must be a whole number of bytes, not {value!r}."
+            )
+        return value
+
     def _store_files(self, package: Package) -> list[tuple[Artifact, str, str]]:
         out = []
+        threshold = self.lfs_threshold()
         for rel in package.files:
             path = package.root / rel
-            oid, sha, size = self.store.write_file(path)
+            large = threshold is not None and path.stat().st_size > threshold
+            oid, sha, size = self.store.write_lfs_file(path) if large else self.store.write_file(path)
             mode = MODE_EXEC if os.access(path, os.X_OK) else MODE_FILE
             out.append((Artifact(rel, sha, size), mode, oid))
         return out

@@ -90,8 +90,9 @@ def _git_lfs(store: GitStore, args: Sequence[str], *, input: bytes | None = None
         check=False,
     )
     if proc.returncode != 0:
-        text = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise GitError(f"git lfs {args[0]} failed: {text[-1] if text else 'no output'}")
+        lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+        detail = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "no output")
+        raise GitError(f"git lfs {args[0]} failed: {detail}")
     return proc.stdout
 
 
@@ -106,7 +107,15 @@ def open_object(store: GitStore, pointer: Pointer, path_hint: str) -> Path:
     if absent (git-lfs's smudge does the transfer and keeps the object)."""
     local = object_path(store, pointer.sha256)
     if not local.exists():
-        _git_lfs(store, ["smudge", "--", path_hint], input=pointer.encode())
+        try:
+            _git_lfs(store, ["smudge", "--", path_hint], input=pointer.encode())
+        except LFSMissingError:
+            raise
+        except GitError as exc:
+            raise GitError(
+                f"{path_hint} is kept in Git LFS (object {pointer.sha256[:12]}…) and is neither in this repository "
+                f"nor could it be fetched from its origin: {exc}"
+            ) from None
         if not local.exists():
             raise GitError(f"git lfs did not store object {pointer.sha256[:12]}… for {path_hint}.")
     return local
