@@ -122,3 +122,7 @@ class RemoteRegistry(Registry):
     def _move_stages(self, *args: Any, **kwargs: Any) -> Any:
         self.refresh()
         return super()._move_stages(*args, **kwargs)
+
+    def propose(self, name: str, version: int, stage: str) -> Any:
+        self.refresh()  # the proposal must sit on the stage's current head, not the mirror's memory of it
+        return super().propose(name, version, stage)

@@ -133,6 +133,42 @@ def test_concurrent_writers_on_one_remote_get_distinct_versions(
     origin.close()
 
 
+_PROMOTER = textwrap.dedent(
+    """
+    import sys
+    from gitreg.locate import open_registry
+
+    url, names = sys.argv[1], sys.argv[2:]
+    reg = open_registry(url)
+    for name in names:
+        reg.promote(name, 1, "Production")
+    """
+)
+
+
+@pytest.mark.slow
+def test_concurrent_promotions_to_one_stage_all_survive(
+    remote: str, bare_registry: Registry, tmp_path: Path, env: dict[str, str]
+) -> None:
+    names = [f"M{i}" for i in range(6)]
+    for i, name in enumerate(names):
+        bare_registry.register(name, _package(tmp_path / f"p{i}", name.encode()))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PROMOTER, remote, *names[k::2]],
+            env={**env, "GITREG_CACHE_DIR": str(tmp_path / f"cache{k}")},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+    for name in names:
+        assert bare_registry.stages_of(name) == {"production": 1}
+
+
 def test_version_uri_in_mirror_fetches_nothing_and_moving_uri_warns_when_offline(
     remote: str, bare_registry: Registry, tmp_path: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
