@@ -129,3 +129,17 @@ def test_invalid_threshold_is_refused_and_nothing_changes(bare_registry: Registr
     with pytest.raises(InvalidInputError, match="threshold_bytes"):
         bare_registry.register("Big", _package(tmp_path / "p1", b"x" * 10))
     assert git(bare_registry.path, "for-each-ref") == before
+
+
+def test_cloned_registry_push_carries_lfs_objects(
+    origin: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitreg import sync
+
+    clone, _ = sync.clone(f"file://{origin.path}", tmp_path / "clone")
+    big = os.urandom(BIG)
+    clone.register("Big", _package(tmp_path / "p1", big))
+    sync.push(clone)
+    assert len(_lfs_objects(origin.path)) == 1
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "reader-cache"))
+    assert (materialized(parse("models:/Big/1"), f"file://{origin.path}") / "weights.bin").read_bytes() == big
