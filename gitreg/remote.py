@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from gitreg.errors import GitError
+from gitreg.errors import GitError, NotFoundError
 from gitreg.registry import Registry, VersionRef, tag_ref
 from gitreg.store.remote import MirrorStore, RemoteUnreachable
 
@@ -77,6 +77,13 @@ class RemoteRegistry(Registry):
                 print(f"warning: {exc}; using the local mirror as last fetched.", file=sys.stderr)
                 self._warned = True
         self._fetched_at = time.monotonic()
+
+    def _check_is_registry(self) -> None:
+        if self.store.read("refs/heads/main:registry.yaml") is None:
+            raise NotFoundError(
+                f"{self.url} is not a gitreg registry (no registry.yaml on its main branch). "
+                "Create one with 'gitreg init --bare PATH' and push it there."
+            )
 
     # -- reads that may move: fetch within the freshness window ---------------
 

@@ -219,3 +219,17 @@ def test_load_model_from_url(remote: str, bare_registry: Registry, saved_model: 
     gitreg.register_model(str(saved_model), "Seed", registry=remote)
     model = gitreg.pyfunc.load_model("models:/Seed/1", registry=remote)
     assert list(model.predict([[2.0]])) in ([1], [0])
+
+
+def test_url_that_is_not_a_registry_is_refused_naming_the_url(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(plain)], check=True)
+    with pytest.raises(NotFoundError, match="not a gitreg registry"):
+        locate.open_registry(f"file://{plain}")
+
+
+def test_unreachable_url_without_mirror_is_a_one_line_cli_error(tmp_path: Path, env: dict[str, str]) -> None:
+    done = run_cli("-r", f"file://{tmp_path}/missing.git", "models", env=env)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
+    assert "no local mirror" in done.stderr or "could not reach" in done.stderr

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitreg.errors import GitError
+from gitreg.errors import GitError, InvalidInputError
 from gitreg.store.repo import GitStore, RefConflict, RefUpdate, git_env
 
 ORIGIN = "origin"
@@ -103,7 +103,7 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
         if any(s in lowered for s in _REJECTED) and what == "push":
             raise RefConflict(f"git push was rejected: {_rejections(out) or detail}")
         if any(s in lowered for s in _UNREACHABLE):
-            raise RemoteUnreachable(f"git {what} could not reach the remote: {detail}")
+            raise RemoteUnreachable(f"git {what} could not reach the remote: {detail.rstrip('.')}")
         raise GitError(f"git {what} failed: {detail}")
     return out
 
@@ -167,6 +167,8 @@ class MirrorStore(GitStore):
     def open_mirror(cls, root: Path, url: str) -> MirrorStore:
         """The mirror of ``url`` under ``root``, cloned on first use (into a
         temporary directory renamed into place, so a half clone is never seen)."""
+        if url.startswith("-") or not is_url(url):
+            raise InvalidInputError(f"{url!r} is not a git URL.")
         path = mirror_dir(root, url)
         if not (path / "HEAD").is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
