@@ -549,7 +549,7 @@ class Registry:
         raw = self.store.read_blob(f"{MAIN}:{CONFIG_FILE}")
         if raw is None or b"lfs" not in raw:
             return None
-        lfs = (yamlio.load(raw.decode(), CONFIG_FILE) or {}).get("lfs") or {}
+        lfs = yamlio.load_mapping(raw, CONFIG_FILE).get("lfs") or {}
         value = lfs.get("threshold_bytes") if isinstance(lfs, dict) else None
         if value is None:
             return None
