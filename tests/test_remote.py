@@ -233,3 +233,14 @@ def test_unreachable_url_without_mirror_is_a_one_line_cli_error(tmp_path: Path, 
     assert done.returncode == 1
     assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1
     assert "no local mirror" in done.stderr or "could not reach" in done.stderr
+
+
+def test_push_refused_for_good_is_not_retried_and_changes_nothing(registry: Registry, tmp_path: Path) -> None:
+    """A registry with a work tree refuses pushes to its checked-out main: a
+    refusal that re-planning cannot fix, so it surfaces at once."""
+    before = _refs(registry.store.git_dir)
+    url_registry = locate.open_registry(f"file://{registry.path}")
+    with pytest.raises(GitError, match="currently checked out"):
+        url_registry.register("M", _package(tmp_path / "p1", b"one"))
+    assert _refs(registry.store.git_dir) == before
+    assert _refs(url_registry.store.git_dir) == before

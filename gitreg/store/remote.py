@@ -34,15 +34,18 @@ ANY = "*"  # RefUpdate.old for a push that replaces whatever the remote holds
 # Refs a registry consists of; anything else a forge keeps (pull/*, …) is not mirrored.
 MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:(?!//)")
-_REJECTED = (
-    "[rejected]",
+# Why a ref is refused when someone else wrote first (a lost compare-and-swap), as
+# opposed to refused for good (a hook, permissions, a checked-out branch).
+_LOST_RACE = (
     "stale info",
     "fetch first",
     "non-fast-forward",
     "already exists",
-    "atomic push failed",
     "failed to update ref",
     "cannot lock ref",
+    "but expected",
+    "incorrect old value",
+    "atomic transaction failed",  # the remote's own ref transaction lost a race with another push
 )
 _UNREACHABLE = (
     "could not read from remote",
@@ -100,8 +103,11 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
         lines = [ln.strip() for ln in re.split(r"[\r\n]", text) if ln.strip()]
         detail = next((ln for ln in lines if ln.lower().startswith(("fatal:", "error:"))), lines[-1] if lines else "")
         lowered = (text + out).lower()
-        if any(s in lowered for s in _REJECTED) and what == "push":
-            raise RefConflict(f"git push was rejected: {_rejections(out) or detail}")
+        if what == "push" and _rejections(out):
+            reasons = _rejections(out)
+            if any(s in reasons.lower() for s in _LOST_RACE):
+                raise RefConflict(f"git push was rejected because the remote moved: {reasons}")
+            raise GitError(f"the remote refused the push: {reasons}. Nothing was written.")
         if any(s in lowered for s in _UNREACHABLE):
             raise RemoteUnreachable(f"git {what} could not reach the remote: {detail.rstrip('.')}")
         raise GitError(f"git {what} failed: {detail}")
@@ -109,7 +115,13 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
 
 
 def _rejections(porcelain: str) -> str:
-    return "; ".join(ln.strip() for ln in porcelain.splitlines() if ln.startswith("!"))
+    """``ref [reason]`` for each ref ``git push --porcelain`` refused."""
+    found = []
+    for line in porcelain.splitlines():
+        if line.startswith("!"):
+            parts = line.split("\t")
+            found.append(f"{parts[1].split(':')[-1]} {parts[2]}" if len(parts) >= 3 else line[1:].strip())
+    return "; ".join(found)
 
 
 @dataclass(frozen=True)
