@@ -129,3 +129,11 @@ def test_cli_push_without_propose_is_a_usage_error(origin: Registry, env: dict) 
     done = run_cli("promote", "M", "2", "Production", "--push", "-r", str(origin.path), env=env)
     assert done.returncode == 2 and "--propose" in done.stderr
     assert _refs(origin) == before
+
+
+def test_cli_propose_on_a_url_registry_pushes_without_asking(origin: Registry, env: dict) -> None:
+    url = f"file://{origin.path}"
+    done = run_cli("-r", url, "promote", "M", "2", "Production", "--propose", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Pushed promote/production/M-v2 to {url}")
+    assert origin.store.ref("refs/heads/promote/production/M-v2") is not None
