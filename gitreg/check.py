@@ -37,12 +37,11 @@ from gitreg.errors import GitError, InvalidInputError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
 from gitreg.policy import StagePolicy, parse_policy
 from gitreg.registry import CONFIG_FILE
-from gitreg.store import GitStore, RefInfo, audit
+from gitreg.store import GitStore, RefInfo, audit, lfs
 
 _TAG = re.compile(r"refs/tags/(?P<name>.+)/v(?P<version>[0-9]+)\Z")
 _STAGE_IN_NAME = re.compile(r"(?:^|/)stages/(?P<stage>[^/]+)\Z")
 _PROMOTE_IN_NAME = re.compile(r"(?:^|/)promote/(?P<stage>[^/]+)/")
-_LFS_POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize ([0-9]+)\n")
 FULL_HISTORY_HINT = (
     "CI checkouts must carry full history, all tags and the stage branches: with actions/checkout set "
     "'fetch-depth: 0'; elsewhere run 'git fetch --unshallow --tags origin \"+refs/heads/*:refs/remotes/origin/*\"'"
@@ -398,9 +397,9 @@ class _Checker:
             if got is None or got[1] != "blob":
                 return None
             data = got[2]
-            pointer = _LFS_POINTER.match(data) if len(data) < 1024 else None
+            pointer = lfs.parse_pointer(data)
             if pointer:  # Git LFS: the pointer names the content's sha256 and size
-                self.blob_digests[blob] = (pointer.group(1).decode(), int(pointer.group(2)))
+                self.blob_digests[blob] = (pointer.sha256, pointer.size)
             else:
                 self.blob_digests[blob] = (hashlib.sha256(data).hexdigest(), len(data))
         return self.blob_digests[blob]
