@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demote": ("gitreg.cli.registry_cmds", "demote", "Remove a model from a stage."),
     "history": ("gitreg.cli.registry_cmds", "history", "Registrations and stage moves, newest first."),
     "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
+    "ui": ("gitreg.cli.ui_cmds", "ui", "Browse the registry in a web browser."),
 }
 
 
