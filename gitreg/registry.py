@@ -515,7 +515,7 @@ class Registry:
             entries = {a.path: (mode, oid) for a, mode, oid in blobs}
             entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
             subtree = self.store.edit_tree(None, entries)
-            record = replace(record, next_version=version + 1)
+            record = replace(record, next_version=version + 1, registered={**record.registered, version: subtree})
             if desc or tags:
                 record = record.with_notes(version, VersionNotes(desc, tags))
             message = f"Register {name} version {version}\n\n" + _summary(manifest)
@@ -816,7 +816,7 @@ class Registry:
             tag = self.store.write_tag(parent, f"{new_name}/v{v}", message)
             tag_updates.append(RefUpdate(tag_ref(new_name, v), tag, None))
         latest = self._version_at(head, name)
-        moved = replace(record, name=new_name, notes=dict(record.notes))
+        moved = replace(record, name=new_name, notes=dict(record.notes), registered=dict(new_trees))
         changes: dict[str, tuple[str, str] | None] = {
             f"models/{name}": None,
             f"models/{name}.yaml": None,

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demote": ("gitreg.cli.registry_cmds", "demote", "Remove a model from a stage."),
     "history": ("gitreg.cli.registry_cmds", "history", "Registrations and stage moves, newest first."),
     "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
+    "diff": ("gitreg.cli.gitops_cmds", "diff", "What changed between two versions."),
+    "check": ("gitreg.cli.gitops_cmds", "check", "Verify the registry and promotion policy (for CI and pre-commit)."),
     "ui": ("gitreg.cli.ui_cmds", "ui", "Browse the registry in a web browser."),
 }
 

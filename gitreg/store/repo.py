@@ -172,6 +172,9 @@ class GitStore:
         self._batch = _Batch(git_dir)
         self._writer = LooseObjectWriter(git_dir / "objects")
         self._identity: Identity | None = None
+        #: Sign commits: True/False, or None to follow git's ``commit.gpgsign``.
+        self.sign_commits: bool | None = None
+        self._gpgsign: bool | None = None
 
     def __repr__(self) -> str:
         return f"GitStore({str(self.work_tree or self.git_dir)!r})"
@@ -322,8 +325,28 @@ class GitStore:
         return self._writer.write("tree", encode_tree(entries))
 
     def write_commit(self, tree: str, parents: Sequence[str], message: str, when: float | None = None) -> str:
+        """A commit object. Unsigned commits are written in-process; when
+        signing is asked for (``sign_commits``, else git's ``commit.gpgsign``)
+        git writes it with ``commit-tree -S`` so GPG and SSH keys, agents and
+        ``gpg.format`` work exactly as they do for ``git commit``."""
+        if self._signing():
+            args = ["commit-tree", "-S"]
+            for p in parents:
+                args += ["-p", p]
+            return self.git(*args, tree, input=_message_bytes(message)).decode().strip()
         stamp = self.identity().stamp(when)
         return self._writer.write("commit", encode_commit(tree, parents, stamp, stamp, message))
+
+    def _signing(self) -> bool:
+        if self.sign_commits is not None:
+            return self.sign_commits
+        if self._gpgsign is None:
+            try:
+                value = self.git("config", "--type=bool", "--get", "commit.gpgsign").decode().strip()
+            except GitError:
+                value = "false"  # unset
+            self._gpgsign = value == "true"
+        return self._gpgsign
 
     def write_tag(self, target: str, name: str, message: str, when: float | None = None) -> str:
         stamp = self.identity().stamp(when)
@@ -373,6 +396,10 @@ class GitStore:
             if "but expected" in text or "already exists" in text or "unable to resolve" in text or ".lock" in text:
                 raise RefConflict(text) from None
             raise
+
+
+def _message_bytes(message: str) -> bytes:
+    return (message if message.endswith("\n") else message + "\n").encode()
 
 
 def file_entry(name: str, oid: str) -> TreeEntry:
