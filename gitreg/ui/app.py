@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import falcon
 
 from gitreg import overview, runs, saving
-from gitreg.errors import GitregError, InvalidInputError
+from gitreg.errors import GitregError, InvalidInputError, NotFoundError
 from gitreg.history import model_history
 from gitreg.locate import open_registry
 from gitreg.names import check_stage_name, is_fixed_stage
@@ -256,6 +256,28 @@ class VersionResource(_Base):
         return "promoted", ""
 
 
+class CompareResource(_Base):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        from gitreg.diff import diff_versions
+
+        reg = self.registry
+        numbers = reg.version_numbers(name)
+        if len(numbers) < 2 and not (req.get_param("a") and req.get_param("b")):
+            raise NotFoundError(f"Model {name!r} has fewer than two versions; there is nothing to compare.")
+        a = reg.version_ref(name, req.get_param("a") or numbers[-2])  # type: ignore[arg-type]
+        b = reg.version_ref(name, req.get_param("b") or numbers[-1])  # type: ignore[arg-type]
+        record = reg.record(name)
+        held = reg.stages_of(name)
+        body = pages.compare_page(
+            diff_versions(reg, a, b),
+            reg.model_version(a, record, held),
+            reg.model_version(b, record, held),
+            numbers,
+            only_changes=req.get_param_as_bool("changes") or False,
+        )
+        self.send(resp, f"{name}: v{a.version} vs v{b.version}", body, req=req)
+
+
 class RunsResource(_Base):
     def render(self, req: falcon.Request, resp: falcon.Response, error: str = "", status: int = 200) -> None:
         body = pages.runs_page(runs.list_runs(), self.registry.model_names(), self.forms(req))
@@ -289,6 +311,7 @@ def create_app(settings: Settings, guard: CsrfGuard | None = None) -> falcon.App
     app.add_route("/", ModelsResource(settings, guard))
     app.add_route("/models/{name}", ModelResource(settings, guard))
     app.add_route("/models/{name}/versions/{version}", VersionResource(settings, guard))
+    app.add_route("/models/{name}/compare", CompareResource(settings, guard))
     runs_resource = RunsResource(settings, guard)
     app.add_route("/runs", runs_resource)
     app.add_route("/runs/register", runs_resource, suffix="register")
