@@ -2,7 +2,8 @@
 
 A version's ``models/<name>/`` subtree is written once to
 ``<cache>/models/<tree id>/`` after every artifact's sha256 and size are
-checked against the manifest. Each later load checks the files again before
+checked against the manifest (an artifact kept in Git LFS is fetched on
+demand and checked the same way). Each later load checks the files again before
 anything is unpickled, so a file changed in the cache is caught too.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from gitreg.errors import IntegrityError
 from gitreg.manifest import MANIFEST_FILE, Manifest
-from gitreg.store import GitStore
+from gitreg.store import GitStore, lfs
 
 _READY = ".gitreg-complete"
 
@@ -66,15 +67,20 @@ def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> P
             data = store.read_blob(f"{tree}:{a.path}")
             if data is None:
                 raise IntegrityError(f"{label}: artifact {a.path} is listed in the manifest but not stored.")
-            sha = hashlib.sha256(data).hexdigest()
-            if sha != a.sha256 or len(data) != a.size:
-                raise IntegrityError(
-                    f"{label}: artifact {a.path} has sha256 {sha[:12]}… (size {len(data)}) but the manifest says "
-                    f"{a.sha256[:12]}… (size {a.size}). The stored content was tampered with; refusing to load it."
-                )
             dest = tmp / a.path
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
+            pointer = lfs.parse_pointer(data) if len(data) != a.size else None
+            if pointer is not None and pointer.sha256 == a.sha256:
+                shutil.copyfile(lfs.open_object(store, pointer, f"models/{manifest.name}/{a.path}"), dest)
+                sha, size = file_sha256(dest)
+            else:
+                sha, size = hashlib.sha256(data).hexdigest(), len(data)
+                dest.write_bytes(data)
+            if sha != a.sha256 or size != a.size:
+                raise IntegrityError(
+                    f"{label}: artifact {a.path} has sha256 {sha[:12]}… (size {size}) but the manifest says "
+                    f"{a.sha256[:12]}… (size {a.size}). The stored content was tampered with; refusing to load it."
+                )
         (tmp / MANIFEST_FILE).write_text(manifest.to_yaml())
         (tmp / _READY).touch()
         try:

@@ -39,7 +39,10 @@ def get_registry() -> str | None:
 
 
 def is_remote(location: str) -> bool:
-    return ("://" in location and not location.startswith("file://")) or location.startswith("git@")
+    """Whether ``location`` is a git URL (``file://`` included) rather than a path."""
+    from gitreg.store.remote import is_url
+
+    return is_url(location)
 
 
 def open_registry(registry: str | os.PathLike[str] | Registry | None = None) -> Registry:
@@ -49,16 +52,15 @@ def open_registry(registry: str | os.PathLike[str] | Registry | None = None) -> 
     location = str(registry) if registry is not None else get_registry()
     if not location:
         raise NoRegistryError()
-    if is_remote(location):
-        raise InvalidInputError(
-            f"{location!r} is a remote URL; gitreg reads registries from a local path. "
-            "Clone it first: git clone URL PATH, then use PATH."
-        )
-    if location.startswith("file://"):
-        location = location[len("file://") :]
-    key = os.path.abspath(os.path.expanduser(location))
+    remote = is_remote(location)
+    key = location if remote else os.path.abspath(os.path.expanduser(location))
     reg = _open.get(key)
     if reg is None or not reg.store.git_dir.exists():
-        reg = Registry.open(key)
+        if remote:
+            from gitreg.remote import RemoteRegistry
+
+            reg = RemoteRegistry.open_url(location)
+        else:
+            reg = Registry.open(key)
         _open[key] = reg
     return reg

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitreg import yamlio
 from gitreg.entities import ModelVersion, RegisteredModel
@@ -39,6 +40,9 @@ from gitreg.names import (
 from gitreg.signature import Signature
 from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, GitStore, RefConflict, RefUpdate, worktree
 from gitreg.uri import ModelURI
+
+if TYPE_CHECKING:
+    from gitreg.proposal import Proposal
 
 MAIN = "refs/heads/main"
 STAGE_PREFIX = "refs/heads/stages/"
@@ -539,11 +543,29 @@ class Registry:
         assert isinstance(version, int)
         return self.get_version(name, version)
 
+    def lfs_threshold(self) -> int | None:
+        """Artifacts larger than this many bytes are stored with Git LFS
+        (``lfs: {threshold_bytes: N}`` in registry.yaml); None: never."""
+        raw = self.store.read_blob(f"{MAIN}:{CONFIG_FILE}")
+        if raw is None or b"lfs" not in raw:
+            return None
+        lfs = (yamlio.load(raw.decode(), CONFIG_FILE) or {}).get("lfs") or {}
+        value = lfs.get("threshold_bytes") if isinstance(lfs, dict) else None
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInputError(
+                f"{CONFIG_FILE}: lfs.threshold_bytes must be a whole number of bytes, not {value!r}."
+            )
+        return value
+
     def _store_files(self, package: Package) -> list[tuple[Artifact, str, str]]:
         out = []
+        threshold = self.lfs_threshold()
         for rel in package.files:
             path = package.root / rel
-            oid, sha, size = self.store.write_file(path)
+            large = threshold is not None and path.stat().st_size > threshold
+            oid, sha, size = self.store.write_lfs_file(path) if large else self.store.write_file(path)
             mode = MODE_EXEC if os.access(path, os.X_OK) else MODE_FILE
             out.append((Artifact(rel, sha, size), mode, oid))
         return out
@@ -666,19 +688,32 @@ class Registry:
                         moves[s] = None
             if archive_existing and previous is not None and previous != ref.version and target != "archived":
                 moves["archived"] = self.version_ref(name, previous)
-            lines = [f"Promote {name} version {ref.version} to {display_stage(target)}", ""]
-            if previous is not None and previous != ref.version:
-                lines.append(f"{display_stage(target)}: version {previous} -> {ref.version}")
-                old = self.version_ref(name, previous).manifest.metrics
-                for k, v in sorted(ref.manifest.metrics.items()):
-                    if k in old:
-                        lines.append(f"{k}: {old[k]:g} -> {v:g} ({v - old[k]:+g})")
-            else:
-                lines.append(f"{display_stage(target)}: (none) -> version {ref.version}")
-            return moves, "\n".join(lines)
+            return moves, self.promotion_message(ref, target, previous)
 
         self._move_stages(name, decide)
         return self.get_version(name, ref.version)
+
+    def promotion_message(self, ref: VersionRef, stage: str, previous: int | None) -> str:
+        """The commit message of putting ``ref`` in ``stage``: from which
+        version to which, and how each shared metric changes."""
+        shown = display_stage(stage)
+        lines = [f"Promote {ref.name} version {ref.version} to {shown}", ""]
+        if previous is not None and previous != ref.version:
+            lines.append(f"{shown}: version {previous} -> {ref.version}")
+            old = self.version_ref(ref.name, previous).manifest.metrics
+            for k, v in sorted(ref.manifest.metrics.items()):
+                if k in old:
+                    lines.append(f"{k}: {old[k]:g} -> {v:g} ({v - old[k]:+g})")
+        else:
+            lines.append(f"{shown}: (none) -> version {ref.version}")
+        return "\n".join(lines)
+
+    def propose(self, name: str, version: int, stage: str) -> Proposal:
+        """Put ``version`` of ``name`` in ``stage`` on a branch for review
+        instead of on the stage itself; see :mod:`gitreg.proposal`."""
+        from gitreg.proposal import propose
+
+        return propose(self, name, version, stage)
 
     def demote(self, name: str, stage: str) -> int | None:
         """Remove ``name`` from ``stage``; returns the version it held."""

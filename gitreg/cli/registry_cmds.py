@@ -180,12 +180,27 @@ def show(target: str, as_json: bool, registry: str | None) -> None:
 @click.argument("version")
 @click.argument("stage")
 @click.option("--archive-existing", is_flag=True, help="Move the version STAGE held before to Archived.")
+@click.option(
+    "--propose",
+    is_flag=True,
+    help="Leave STAGE alone; put the change on branch promote/STAGE/NAME-vVERSION for review.",
+)
+@click.option("--push", "push_", is_flag=True, help="With --propose: push the branch and print the pull request URL.")
 @registry_option
-def promote(name: str, version: str, stage: str, archive_existing: bool, registry: str | None) -> None:
+def promote(
+    name: str, version: str, stage: str, archive_existing: bool, propose: bool, push_: bool, registry: str | None
+) -> None:
     """Move VERSION of NAME to STAGE (Staging, Production, Archived, None or any alias)."""
     from gitreg.names import display_stage, is_fixed_stage
 
     reg = open_registry(registry)
+    if push_ and not propose:
+        raise click.UsageError("--push goes with --propose (a direct promotion of a remote registry is pushed anyway).")
+    if propose:
+        from gitreg.cli.remote_cmds import propose_and_report
+
+        propose_and_report(reg, name, version, stage, push=push_)
+        return
     before = None if stage.lower() == "none" else reg.stages_of(name).get(stage.lower())
     if is_fixed_stage(stage) or stage.lower() == "none":
         mv = reg.promote(name, version, stage, archive_existing=archive_existing)

@@ -321,6 +321,13 @@ class GitStore:
         """Store a file; return (blob oid, sha256, size)."""
         return self._writer.write_file(path)
 
+    def write_lfs_file(self, path: Path) -> tuple[str, str, int]:
+        """Store a file as a Git LFS object plus pointer blob; return (pointer
+        blob oid, sha256, size). See :mod:`gitreg.store.lfs`."""
+        from gitreg.store import lfs
+
+        return lfs.store_file(self, path)
+
     def write_tree(self, entries: Iterable[TreeEntry]) -> str:
         return self._writer.write("tree", encode_tree(entries))
 

@@ -1,0 +1,121 @@
+"""Large files as Git LFS pointers: the blob in git is a small pointer text,
+the bytes live in ``<git dir>/lfs/objects/<aa>/<bb>/<sha256>``, git-lfs's
+own layout, so ``git lfs push/fetch/smudge`` see them as theirs.
+
+Writing a pointer needs no git-lfs (the format is a documented text file);
+moving objects between repositories does, and says so when it is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitreg.errors import GitError
+from gitreg.store.repo import GitStore, git_env
+
+SPEC = "https://git-lfs.github.com/spec/v1"
+_POINTER = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n$")
+_MAX_POINTER = 200
+_CHUNK = 1 << 20
+
+
+class LFSMissingError(GitError):
+    """git-lfs is needed (to move large artifacts) but is not installed."""
+
+
+@dataclass(frozen=True)
+class Pointer:
+    sha256: str
+    size: int
+
+    def encode(self) -> bytes:
+        return f"version {SPEC}\noid sha256:{self.sha256}\nsize {self.size}\n".encode()
+
+
+def parse_pointer(data: bytes) -> Pointer | None:
+    """The pointer ``data`` holds, or None if it is ordinary content."""
+    if len(data) > _MAX_POINTER:
+        return None
+    m = _POINTER.match(data)
+    return Pointer(m.group(1).decode(), int(m.group(2))) if m else None
+
+
+def object_path(store: GitStore, sha256: str) -> Path:
+    return store.git_dir / "lfs" / "objects" / sha256[:2] / sha256[2:4] / sha256
+
+
+def store_file(store: GitStore, source: Path) -> tuple[str, str, int]:
+    """Put ``source`` in the LFS object store and a pointer blob in git;
+    return (pointer blob oid, sha256, size). The same bytes are stored once."""
+    h = hashlib.sha256()
+    size = 0
+    with open(source, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    sha = h.hexdigest()
+    dest = object_path(store, sha)
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        os.close(fd)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return store.write_blob(Pointer(sha, size).encode()), sha, size
+
+
+def _git_lfs(store: GitStore, args: Sequence[str], *, input: bytes | None = None) -> bytes:
+    if shutil.which("git-lfs") is None:
+        raise LFSMissingError(
+            "This registry stores large artifacts with Git LFS, but git-lfs is not installed. "
+            "Install it (e.g. 'apt-get install git-lfs') and try again."
+        )
+    proc = subprocess.run(
+        ["git", f"--git-dir={store.git_dir}", "lfs", *args],
+        input=input,
+        capture_output=True,
+        env=git_env(),
+        check=False,
+    )
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+        detail = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "no output")
+        raise GitError(f"git lfs {args[0]} failed: {detail}")
+    return proc.stdout
+
+
+def push_objects(store: GitStore, remote: str, sha256s: Sequence[str]) -> None:
+    """Upload LFS objects to ``remote`` (before the refs that need them)."""
+    if sha256s:
+        _git_lfs(store, ["push", "--object-id", remote, *sha256s])
+
+
+def open_object(store: GitStore, pointer: Pointer, path_hint: str) -> Path:
+    """The local file of ``pointer``, downloaded from the store's ``origin``
+    if absent (git-lfs's smudge does the transfer and keeps the object)."""
+    local = object_path(store, pointer.sha256)
+    if not local.exists():
+        try:
+            _git_lfs(store, ["smudge", "--", path_hint], input=pointer.encode())
+        except LFSMissingError:
+            raise
+        except GitError as exc:
+            raise GitError(
+                f"{path_hint} is kept in Git LFS (object {pointer.sha256[:12]}…) and is neither in this repository "
+                f"nor could it be fetched from its origin: {exc}"
+            ) from None
+        if not local.exists():
+            raise GitError(f"git lfs did not store object {pointer.sha256[:12]}… for {path_hint}.")
+    return local

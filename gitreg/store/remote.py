@@ -1,0 +1,242 @@
+"""Git remotes: a local mirror of a registry URL, and pushes that are
+themselves compare-and-swap transactions.
+
+A remote registry is kept as a bare mirror under the cache directory. Its refs
+are the remote's refs as last fetched (``fetch`` forces and prunes, so the
+remote is the truth). :class:`MirrorStore` extends the store's ref transaction
+to the remote: refs move in the mirror under the usual compare-and-swap, then
+one ``git push --atomic`` sends them with ``--force-with-lease=<ref>:<old>``
+for every ref, so the remote accepts the whole write only if nobody else wrote
+first. A rejected push leaves the remote untouched; the mirror is rolled back
+and re-fetched and :class:`RefConflict` tells the caller to re-plan.
+
+Transfers run git's own ``--progress`` when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitreg.errors import GitError
+from gitreg.store.repo import GitStore, RefConflict, RefUpdate, git_env
+
+ORIGIN = "origin"
+ANY = "*"  # RefUpdate.old for a push that replaces whatever the remote holds
+# Refs a registry consists of; anything else a forge keeps (pull/*, …) is not mirrored.
+MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+_SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:(?!//)")
+_REJECTED = (
+    "[rejected]",
+    "stale info",
+    "fetch first",
+    "non-fast-forward",
+    "already exists",
+    "atomic push failed",
+    "failed to update ref",
+    "cannot lock ref",
+)
+_UNREACHABLE = (
+    "could not read from remote",
+    "does not appear to be a git repository",
+    "unable to access",
+    "could not resolve host",
+    "connection refused",
+    "connection timed out",
+    "not found",
+    "no such file",
+)
+
+
+class RemoteUnreachable(GitError):
+    """The remote could not be contacted (network, permissions, missing repository)."""
+
+
+def is_url(location: str) -> bool:
+    """Whether ``location`` names a git remote rather than a local path:
+    ``scheme://…`` (file:// included) or scp-like ``user@host:path``."""
+    return "://" in location or bool(_SCP_LIKE.match(location))
+
+
+def mirror_dir(root: Path, url: str) -> Path:
+    """Where the mirror of ``url`` lives under the cache ``root``."""
+    return root / "remotes" / hashlib.sha256(url.encode()).hexdigest()[:24]
+
+
+def _show_progress() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("GITREG_NO_PROGRESS")
+
+
+def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
+    """Run a fetch/push/clone; stream git's progress to stderr when it is a
+    terminal. Returns stdout; raises :class:`RemoteUnreachable` or
+    :class:`GitError` with git's own last line."""
+    progress = _show_progress()
+    argv = ["git", *args]
+    if progress:
+        argv = [a for a in argv if a != "--quiet"]
+        argv.insert(argv.index(what) + 1, "--progress")
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env({"GIT_TERMINAL_PROMPT": "0"})
+    )
+    assert proc.stderr is not None and proc.stdout is not None
+    err = bytearray()
+    while chunk := proc.stderr.read1(4096):  # type: ignore[attr-defined]
+        err += chunk
+        if progress:
+            sys.stderr.buffer.write(chunk)
+            sys.stderr.flush()
+    out = proc.stdout.read().decode(errors="replace")
+    if proc.wait() != 0:
+        text = err.decode(errors="replace")
+        lines = [ln.strip() for ln in re.split(r"[\r\n]", text) if ln.strip()]
+        detail = next((ln for ln in lines if ln.lower().startswith(("fatal:", "error:"))), lines[-1] if lines else "")
+        lowered = (text + out).lower()
+        if any(s in lowered for s in _REJECTED) and what == "push":
+            raise RefConflict(f"git push was rejected: {_rejections(out) or detail}")
+        if any(s in lowered for s in _UNREACHABLE):
+            raise RemoteUnreachable(f"git {what} could not reach the remote: {detail}")
+        raise GitError(f"git {what} failed: {detail}")
+    return out
+
+
+def _rejections(porcelain: str) -> str:
+    return "; ".join(ln.strip() for ln in porcelain.splitlines() if ln.startswith("!"))
+
+
+@dataclass(frozen=True)
+class PushResult:
+    updated: tuple[str, ...]
+
+
+def push_updates(store: GitStore, remote: str, updates: Sequence[RefUpdate]) -> PushResult:
+    """Push ``updates`` to ``remote`` atomically, each guarded by a lease on
+    the value the remote must still hold (``old``; None: must not exist).
+    Raises :class:`RefConflict` if any lease fails; then nothing changed."""
+    if not updates:
+        return PushResult(())
+    args = [f"--git-dir={store.git_dir}", "push", "--atomic", "--porcelain", "--no-verify"]
+    specs = []
+    for u in updates:
+        if u.old == ANY:
+            specs.append(f"+{u.new}:{u.ref}" if u.new else f"+:{u.ref}")
+            continue
+        args.append(f"--force-with-lease={u.ref}:{u.old or ''}")
+        specs.append(f"{u.new}:{u.ref}" if u.new else f":{u.ref}")
+    transfer([*args, remote, *specs], what="push")
+    return PushResult(tuple(u.ref for u in updates))
+
+
+def fetch(store: GitStore, remote: str = ORIGIN, refspecs: Sequence[str] = (), *, prune: bool = True) -> None:
+    """Fetch ``refspecs`` (default: the remote's configured ones) from ``remote``."""
+    args = [f"--git-dir={store.git_dir}", "fetch", "--quiet", "--no-tags"]
+    if prune:
+        args.append("--prune")
+    transfer([*args, remote, *refspecs], what="fetch")
+
+
+def remote_url(store: GitStore, remote: str = ORIGIN) -> str | None:
+    try:
+        return store.git("config", "--get", f"remote.{remote}.url").decode().strip() or None
+    except GitError:
+        return None
+
+
+class MirrorStore(GitStore):
+    """A bare mirror of ``url`` whose ref transactions also move the remote."""
+
+    def __init__(self, git_dir: Path, url: str) -> None:
+        super().__init__(git_dir)
+        self.url = url
+        self.lfs_pending: set[str] = set()  # LFS objects written here, not yet pushed
+
+    def write_lfs_file(self, path: Path) -> tuple[str, str, int]:
+        got = super().write_lfs_file(path)
+        self.lfs_pending.add(got[1])
+        return got
+
+    @classmethod
+    def open_mirror(cls, root: Path, url: str) -> MirrorStore:
+        """The mirror of ``url`` under ``root``, cloned on first use (into a
+        temporary directory renamed into place, so a half clone is never seen)."""
+        path = mirror_dir(root, url)
+        if not (path / "HEAD").is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=path.parent))
+            try:
+                GitStore.init(tmp, bare=True)
+                store = GitStore(tmp)
+                store.git("config", f"remote.{ORIGIN}.url", url)
+                for spec in MIRROR_REFSPECS:
+                    store.git("config", "--add", f"remote.{ORIGIN}.fetch", spec)
+                fetch(store)
+                store.close()
+                os.rename(tmp, path)
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)  # another process created it first
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        return cls(path, url)
+
+    def fetch(self) -> None:
+        """Make the mirror's refs the remote's (forced and pruned)."""
+        fetch(self)
+
+    def update_refs(self, updates: Sequence[RefUpdate], message: str = "gitreg") -> None:
+        """Move refs on the remote (one atomic push with a lease per ref), then
+        record them in the mirror. The lease is the compare-and-swap: ``old``
+        is what the mirror last fetched, so a push is refused when anyone else
+        wrote first; the mirror is then re-fetched and :class:`RefConflict`
+        raised for the caller to re-plan. Refs are recorded in the mirror only
+        after the remote took them, so processes sharing a mirror never see a
+        write that did not happen."""
+        try:
+            if self.lfs_pending:
+                from gitreg.store import lfs
+
+                lfs.push_objects(self, ORIGIN, sorted(self.lfs_pending))
+            push_updates(self, ORIGIN, updates)
+        except RefConflict:
+            self._refetch()
+            raise
+        except RemoteUnreachable as exc:
+            raise RemoteUnreachable(f"{exc}. Nothing was written; try again when the remote is reachable.") from None
+        self.lfs_pending.clear()
+        try:
+            super().update_refs(updates, message)
+        except RefConflict:
+            self._refetch()  # a process sharing this mirror moved it meanwhile: take the remote's word
+
+    def _refetch(self) -> None:
+        try:
+            self.fetch()
+        except GitError:
+            pass  # the next read or write fetches again
+
+
+def clone(url: str, path: Path, branch: str) -> GitStore:
+    """``git clone --branch BRANCH URL PATH`` (progress on a terminal)."""
+    transfer(["clone", "--quiet", f"--branch={branch}", "--", url, str(path)], what="clone")
+    return GitStore.open(path)
+
+
+def is_ancestor(store: GitStore, ancestor: str, descendant: str) -> bool:
+    """Whether ``ancestor`` is reachable from ``descendant`` (fast-forwardable)."""
+    proc = subprocess.run(
+        ["git", f"--git-dir={store.git_dir}", "merge-base", "--is-ancestor", ancestor, descendant],
+        capture_output=True,
+        env=git_env(),
+        check=False,
+    )
+    if proc.returncode not in (0, 1):
+        raise GitError(f"git merge-base failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.returncode == 0

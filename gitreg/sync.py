@@ -1,0 +1,177 @@
+"""Moving a cloned registry's state to and from its ``origin``.
+
+A cloned registry (``gitreg clone``) is an ordinary git clone with a work
+tree. Its registry state is ``main``, the ``stages/*`` branches and the
+version tags. :func:`pull` takes the remote's state where it only adds to
+ours (fast-forwards and new tags) in one compare-and-swap transaction, then
+brings the work tree along with :func:`gitreg.store.worktree.sync`, which
+never overwrites uncommitted edits. :func:`push` sends ours where it only
+adds to the remote's, as one atomic push whose leases are the values just
+fetched. Where both sides wrote (two people registered "version 3" in their
+own clones), neither is overwritten: the command refuses and says which ref
+diverged. Writers who want git to serialise them use the URL as the registry
+(``--registry URL``), whose writes re-plan on conflict.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitreg.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from gitreg.registry import MAIN, STAGE_PREFIX, Registry
+from gitreg.store import RefConflict, RefUpdate, worktree
+from gitreg.store import remote as git_remote
+
+TRACKING = "refs/remotes/origin/"
+REMOTE_TAGS = "refs/gitreg/origin-tags/"  # the remote's tags, kept apart from ours until they are checked
+_FETCH = ("+refs/heads/*:" + TRACKING + "*", "+refs/tags/*:" + REMOTE_TAGS + "*")
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    url: str
+    branches: tuple[str, ...] = ()  # short names of branches moved
+    tags: tuple[str, ...] = ()  # tag names added
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.branches or self.tags)
+
+
+def _registry_branch(short: str) -> bool:
+    return short == "main" or short.startswith("stages/")
+
+
+def _origin(registry: Registry) -> str:
+    if getattr(registry.store, "url", None) is not None:
+        raise InvalidInputError(
+            "This registry is a URL: every write is already pushed and every read fetches. "
+            "push/pull are for a registry cloned with 'gitreg clone URL PATH'."
+        )
+    url = git_remote.remote_url(registry.store)
+    if url is None:
+        raise InvalidInputError(f"{registry.path} has no remote 'origin'. Clone registries with 'gitreg clone URL'.")
+    return url
+
+
+def _fetch(registry: Registry) -> tuple[dict[str, str], dict[str, str]]:
+    """The remote's registry branches and tags, short name -> oid."""
+    store = registry.store
+    git_remote.fetch(store, git_remote.ORIGIN, _FETCH)
+    branches = {r.ref[len(TRACKING) :]: r.oid for r in store.list_refs(TRACKING)}
+    tags = {r.ref[len(REMOTE_TAGS) :]: r.oid for r in store.list_refs(REMOTE_TAGS)}
+    return {b: o for b, o in branches.items() if _registry_branch(b)}, tags
+
+
+def pull(registry: Registry) -> SyncResult:
+    """Take the remote's new registry state; refuse (changing nothing) where ours diverged."""
+    url = _origin(registry)
+    store = registry.store
+    branches, tags = _fetch(registry)
+    updates, moved, added, diverged = [], [], [], []
+    for short, theirs in sorted(branches.items()):
+        ours = store.ref(f"refs/heads/{short}")
+        if ours == theirs or (ours is not None and git_remote.is_ancestor(store, theirs, ours)):
+            continue
+        if ours is None or git_remote.is_ancestor(store, ours, theirs):
+            updates.append(RefUpdate(f"refs/heads/{short}", theirs, ours))
+            moved.append(short)
+        else:
+            diverged.append(short)
+    for name, theirs in sorted(tags.items()):
+        ours = store.ref(f"refs/tags/{name}")
+        if ours is None:
+            updates.append(RefUpdate(f"refs/tags/{name}", theirs, None))
+            added.append(name)
+        elif ours != theirs:
+            diverged.append(f"tag {name}")
+    if diverged:
+        raise ConflictError(
+            f"Not pulled: both this clone and {url} changed {', '.join(diverged[:5])}"
+            f"{' …' if len(diverged) > 5 else ''}; nothing was changed here. Registrations made in a clone "
+            "cannot be merged: re-register them against the URL (--registry URL), or reset this clone "
+            "('git reset --keep origin/main') if its changes are not needed."
+        )
+    warnings: list[str] = []
+    if updates:
+        try:
+            store.update_refs(updates, f"gitreg pull {url}")
+        except RefConflict:
+            raise ConflictError("This registry changed while pulling; nothing was changed. Pull again.") from None
+        warning = worktree.sync(store)
+        if warning:
+            warnings.append(warning)
+    return SyncResult(url, tuple(moved), tuple(added), tuple(warnings))
+
+
+def push(registry: Registry) -> SyncResult:
+    """Send our new registry state to ``origin`` as one atomic, leased push."""
+    url = _origin(registry)
+    store = registry.store
+    branches, tags = _fetch(registry)
+    updates, moved, added, behind = [], [], [], []
+    ours_branches = {r.ref[11:]: r.oid for r in store.list_refs("refs/heads/") if _registry_branch(r.ref[11:])}
+    for short, ours in sorted(ours_branches.items()):
+        theirs = branches.get(short)
+        if ours == theirs:
+            continue
+        if theirs is None or git_remote.is_ancestor(store, theirs, ours):
+            updates.append(RefUpdate(f"refs/heads/{short}", ours, theirs))
+            moved.append(short)
+        elif not git_remote.is_ancestor(store, ours, theirs):
+            behind.append(short)
+    for r in store.list_refs("refs/tags/"):
+        name = r.ref[10:]
+        if name not in tags:
+            updates.append(RefUpdate(r.ref, r.oid, None))
+            added.append(name)
+        elif tags[name] != r.oid:
+            behind.append(f"tag {name}")
+    if behind:
+        raise ConflictError(
+            f"Not pushed: {url} and this clone both changed {', '.join(behind[:5])}; nothing was pushed. "
+            "Run 'gitreg pull' to see what differs."
+        )
+    if updates:
+        lfs_dir = store.git_dir / "lfs" / "objects"
+        if lfs_dir.is_dir():
+            from gitreg.store import lfs
+
+            lfs.push_objects(store, git_remote.ORIGIN, [p.name for p in lfs_dir.glob("??/??/*") if len(p.name) == 64])
+        try:
+            git_remote.push_updates(store, git_remote.ORIGIN, updates)
+        except RefConflict:
+            raise ConflictError(
+                f"{url} changed while pushing; nothing was pushed. Run 'gitreg pull', then push."
+            ) from None
+    return SyncResult(url, tuple(moved), tuple(added))
+
+
+def clone(url: str, path: Path) -> tuple[Registry, SyncResult]:
+    """Clone the registry at ``url`` into ``path`` with its stage branches and
+    tags, work tree on ``main``. A failed clone leaves no directory behind."""
+    path = path.expanduser().absolute()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise AlreadyExistsError(f"{path} exists and is not an empty directory; give 'gitreg clone' a new path.")
+    existed = path.exists()
+    try:
+        store = git_remote.clone(url, path, MAIN[len("refs/heads/") :])
+        if store.read(f"{MAIN}:registry.yaml") is None:
+            raise NotFoundError(f"{url} is a git repository but not a gitreg registry (no registry.yaml on main).")
+        head = store.ref(MAIN)
+        assert head is not None
+        worktree.mark_synced(store, head)
+        registry = Registry(store)
+        result = pull(registry)
+    except BaseException:
+        if existed:
+            for child in path.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+    stages = tuple(b for b in result.branches if b.startswith(STAGE_PREFIX[11:]))
+    return registry, SyncResult(url, stages, result.tags)

@@ -1,0 +1,185 @@
+"""A registry named by a git URL: mirror, fetch on demand, leased pushes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import gitreg
+from gitreg import locate
+from gitreg.errors import GitError, NotFoundError
+from gitreg.registry import Package, Registry
+from gitreg.remote import RemoteRegistry
+from gitreg.testing import run_cli
+from gitreg.uri import parse
+
+
+def _package(root: Path, payload: bytes) -> Package:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "data.bin").write_bytes(payload)
+    return Package(root=root, files=("data.bin",), flavor="python_function")
+
+
+def _refs(bare: Path) -> str:
+    return subprocess.run(
+        ["git", f"--git-dir={bare}", "for-each-ref", "--format=%(refname) %(objectname)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.fixture
+def remote(bare_registry: Registry) -> str:
+    return f"file://{bare_registry.path}"
+
+
+def test_url_registry_writes_reach_the_remote(remote: str, bare_registry: Registry, tmp_path: Path) -> None:
+    reg = locate.open_registry(remote)
+    assert isinstance(reg, RemoteRegistry)
+    reg.register("M", _package(tmp_path / "p1", b"one"))
+    reg.register("M", _package(tmp_path / "p2", b"two"))
+    reg.promote("M", 1, "Production")
+    reg.update_version("M", 2, description="second")
+    origin = Registry.open(bare_registry.path)
+    assert origin.version_numbers("M") == [1, 2]
+    assert origin.stages_of("M") == {"production": 1}
+    assert origin.get_version("M", 2).description == "second"
+    origin.close()
+
+
+def test_refused_write_on_remote_changes_nothing(remote: str, bare_registry: Registry, tmp_path: Path) -> None:
+    reg = locate.open_registry(remote)
+    reg.register("M", _package(tmp_path / "p1", b"one"))
+    before_remote, before_mirror = _refs(bare_registry.path), _refs(reg.store.git_dir)
+    with pytest.raises(NotFoundError):
+        reg.promote("M", 7, "Production")
+    with pytest.raises(NotFoundError):
+        reg.register("Other", _package(tmp_path / "p2", b"two"), create=False)
+    assert _refs(bare_registry.path) == before_remote
+    assert _refs(reg.store.git_dir) == before_mirror
+
+
+def test_stale_mirror_replans_on_new_remote_head(remote: str, bare_registry: Registry, tmp_path: Path) -> None:
+    reg = locate.open_registry(remote)
+    reg.register("M", _package(tmp_path / "p1", b"one"))
+    # someone else registers straight into the remote; our mirror does not know
+    bare_registry.register("M", _package(tmp_path / "p2", b"two"))
+    reg._fetched_at = float("inf")  # pretend we just fetched: our first push must be refused
+    mv = reg.register("M", _package(tmp_path / "p3", b"three"))
+    assert mv.version == 3
+    origin = Registry.open(bare_registry.path)
+    assert origin.version_numbers("M") == [1, 2, 3]
+    assert origin.record("M").next_version == 4
+    origin.close()
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from gitreg.locate import open_registry
+    from gitreg.registry import Package
+
+    url, work, tag, count = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    reg = open_registry(url)
+    for i in range(count):
+        root = work / f"{tag}-{i}"
+        root.mkdir(parents=True)
+        (root / "data.bin").write_bytes(f"{tag} {i}".encode())
+        mv = reg.register("Shared", Package(root=root, files=("data.bin",), flavor="python_function"))
+        print(mv.version, flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_concurrent_writers_on_one_remote_get_distinct_versions(
+    remote: str, bare_registry: Registry, tmp_path: Path, env: dict[str, str]
+) -> None:
+    """Four processes, two sharing a mirror and two with their own, race to register."""
+    count = 3
+    procs = []
+    for i in range(4):
+        penv = {**env, "GITREG_CACHE_DIR": str(tmp_path / f"cache{i % 2}")}
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _WRITER, remote, str(tmp_path / "work"), f"w{i}", str(count)],
+                env=penv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    got = []
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+        got += [int(v) for v in out.split()]
+    assert sorted(got) == list(range(1, 4 * count + 1))
+    origin = Registry.open(bare_registry.path)
+    assert origin.version_numbers("Shared") == list(range(1, 4 * count + 1))
+    assert origin.record("Shared").next_version == 4 * count + 1
+    payloads = set()
+    for v in range(1, 4 * count + 1):
+        ref = origin.version_ref("Shared", v)
+        payloads.add(origin.store.read_blob(f"{ref.tree}:data.bin"))
+    assert len(payloads) == 4 * count  # nothing lost, nothing duplicated
+    origin.close()
+
+
+def test_version_uri_in_mirror_fetches_nothing_and_moving_uri_warns_when_offline(
+    remote: str, bare_registry: Registry, tmp_path: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gitreg.pyfunc import materialized
+
+    reg = locate.open_registry(remote)
+    reg.register("M", _package(tmp_path / "p1", b"one"))
+    reg.promote("M", 1, "Staging")
+    moved = tmp_path / "moved.git"
+    os.rename(bare_registry.path, moved)  # the remote is now unreachable
+    reg.close()
+    locate._open.clear()  # a new process's view: the mirror exists, nothing fetched yet
+    capsys.readouterr()
+    assert (materialized(parse("models:/M/1"), remote) / "data.bin").read_bytes() == b"one"
+    assert capsys.readouterr().err == ""  # nothing was fetched, so nothing could fail
+    staged = run_cli("-r", remote, "show", "models:/M/Staging", "--json", env=env)
+    assert staged.returncode == 0, staged.stderr
+    assert staged.stderr.count("\n") == 1 and "warning:" in staged.stderr and "mirror" in staged.stderr
+    assert '"version": 1' in staged.stdout
+
+
+def test_write_to_unreachable_remote_is_refused_and_changes_nothing(
+    remote: str, bare_registry: Registry, tmp_path: Path
+) -> None:
+    reg = locate.open_registry(remote)
+    reg.register("M", _package(tmp_path / "p1", b"one"))
+    mirror_before = _refs(reg.store.git_dir)
+    moved = tmp_path / "moved.git"
+    os.rename(bare_registry.path, moved)
+    with pytest.raises(GitError, match="Nothing was written"):
+        reg.register("M", _package(tmp_path / "p2", b"two"))
+    assert _refs(reg.store.git_dir) == mirror_before
+    assert _refs(moved) == mirror_before
+
+
+def test_stage_uri_sees_remote_promotion_after_freshness_window(
+    remote: str, bare_registry: Registry, tmp_path: Path
+) -> None:
+    reg = locate.open_registry(remote)
+    reg.register("M", _package(tmp_path / "p1", b"one"))
+    reg.register("M", _package(tmp_path / "p2", b"two"))
+    bare_registry.promote("M", 2, "Production")
+    reg._fetched_at = float("-inf")  # the freshness window has passed
+    assert reg.resolve(parse("models:/M/Production")).version == 2
+
+
+def test_load_model_from_url(remote: str, bare_registry: Registry, saved_model: Path) -> None:
+    gitreg.register_model(str(saved_model), "Seed", registry=remote)
+    model = gitreg.pyfunc.load_model("models:/Seed/1", registry=remote)
+    assert list(model.predict([[2.0]])) in ([1], [0])
