@@ -10,7 +10,6 @@ the same page with the refusal shown and nothing changed.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -43,15 +42,11 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
-# (registry, name, version, stage) -> the proposal branch it created.
-Propose = Callable[[Registry, str, int, str], str]
-
 
 @dataclass
 class Settings:
     registry: str  # path of the registry the app browses
     allow_writes: bool = False
-    propose: Propose | None = None
 
 
 class _Security:
@@ -217,7 +212,6 @@ class VersionResource(_Base):
             snippets.for_version(name, ref.version, str(reg.path), example),
             stages=stages,
             forms=self.forms(req),
-            can_propose=self.settings.propose is not None,
         )
         self.send(resp, f"{name} v{ref.version}", body, req=req, error=error, status=status)
 
@@ -245,10 +239,8 @@ class VersionResource(_Base):
         """Promote directly or propose; returns (DONE code, extra query)."""
         raw = form.get("stage", "").strip()
         if action == "propose":
-            if self.settings.propose is None:
-                raise InvalidInputError("Proposing promotions is not available in this gitreg.")
-            branch = self.settings.propose(reg, name, version, check_stage_name(raw))
-            return "proposed", "?" + urlencode({"branch": branch})
+            proposal = reg.propose(name, version, raw)
+            return "proposed", "?" + urlencode({"branch": proposal.branch})
         if raw.lower() == "none" or is_fixed_stage(raw):
             reg.promote(name, version, raw, archive_existing=form.get("archive_existing") == "1")
         else:

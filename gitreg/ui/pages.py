@@ -37,15 +37,15 @@ class Forms:
     def form(self, action: str, inner: Safe, button: str, *, cls: str = "", button_cls: str = "") -> Safe:
         return render(
             '<form method="post" action="$action" class="$cls">'
-            '<input type="hidden" name="$field" value="$token">$inner'
-            '<button type="submit" class="$bcls">$button</button></form>',
+            '<input type="hidden" name="$field" value="$token">$inner$button</form>',
             action=action,
             field=FIELD,
             token=self.token,
             inner=inner,
-            button=button,
+            button=render('<button type="submit" class="$bcls">$label</button>', bcls=button_cls, label=button)
+            if button
+            else Safe(""),
             cls=cls,
-            bcls=button_cls,
         )
 
 
@@ -381,7 +381,6 @@ def version_page(
     *,
     stages: list[str],
     forms: Forms | None,
-    can_propose: bool,
 ) -> Safe:
     name, m = mv.name, ref.manifest
     artifacts = table(
@@ -420,7 +419,7 @@ def version_page(
     if forms is not None:
         actions = join(
             [
-                _promote_forms(forms, mv, stages, can_propose),
+                _promote_forms(forms, mv, stages),
                 _metadata_forms(forms, url("models", name, "versions", mv.version), mv.description, mv.tags),
             ]
         )
@@ -458,7 +457,7 @@ $actions
     )
 
 
-def _promote_forms(forms: Forms, mv: ModelVersion, stages: list[str], can_propose: bool) -> Safe:
+def _promote_forms(forms: Forms, mv: ModelVersion, stages: list[str]) -> Safe:
     options = join(render('<option value="$s">$s</option>', s=display_stage(s)) for s in stages)
     datalist = render('<datalist id="stage-list">$o</datalist>', o=options)
     action = url("models", mv.name, "versions", mv.version)
@@ -468,20 +467,16 @@ def _promote_forms(forms: Forms, mv: ModelVersion, stages: list[str], can_propos
         "Archive the version the stage held</label>",
         dl=datalist,
     )
-    direct = forms.form(action, render("$h$f", h=_hidden(action="promote"), f=fields), "Promote now", cls="stack")
-    propose = Safe("")
-    if can_propose:
-        propose = forms.form(
-            action,
-            render(
-                '$h<label>Stage <input name="stage" list="stage-list" required placeholder="Production"></label>',
-                h=_hidden(action="propose"),
-            ),
-            "Propose (branch for a pull request)",
-            cls="stack",
-            button_cls="secondary",
-        )
-    return render('<section class="card actions"><h2>Promote</h2>$d$p</section>', d=direct, p=propose)
+    buttons = Safe(
+        '<div class="buttons"><button type="submit" name="action" value="promote">Promote now</button>'
+        '<button type="submit" name="action" value="propose" class="secondary">Propose for review</button></div>'
+        '<p class="muted small">Propose puts the change on a branch <code>promote/STAGE/MODEL-vN</code>: '
+        "push it and open a pull request into <code>stages/STAGE</code>.</p>"
+    )
+    return render(
+        '<section class="card actions"><h2>Promote</h2>$f</section>',
+        f=forms.form(action, render("$f$b", f=fields, b=buttons), "", cls="stack"),
+    )
 
 
 # -- logged models ------------------------------------------------------------------------------

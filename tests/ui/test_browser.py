@@ -178,7 +178,7 @@ def test_promote_from_the_version_page_moves_the_stage(ui_writer: UiServer, page
     reg = ui_writer.registry
     page.goto(f"{ui_writer.url}/models/{MODEL}/versions/4")
     shot(page, "version-writable")
-    page.fill("input[name=stage] >> nth=0", "Production")
+    page.fill("input[name=stage]", "Production")
     page.check("input[name=archive_existing]")
     page.click("text=Promote now")
     page.wait_for_url("**done=promoted")
@@ -189,11 +189,28 @@ def test_promote_from_the_version_page_moves_the_stage(ui_writer: UiServer, page
     assert reg.stage_ref_version(MODEL, "staging") is None  # a version holds one fixed stage, as in MLflow
 
 
+def test_propose_creates_a_review_branch_and_leaves_the_stage(ui_writer: UiServer, page: Any) -> None:
+    reg = ui_writer.registry
+    before = stage_heads(reg)
+    page.goto(f"{ui_writer.url}/models/{MODEL}/versions/4")
+    page.fill("input[name=stage]", "Production")
+    page.click("text=Propose for review")
+    page.wait_for_url("**done=proposed")
+    branch = f"promote/production/{MODEL}-v4"
+    assert branch in page.locator(".flash").inner_text()
+    proposal = reg.store.ref(f"refs/heads/{branch}")
+    assert proposal is not None
+    assert reg.store.tree_oid(f"{proposal}:models/{MODEL}") == reg.version_ref(MODEL, 4).tree
+    assert stage_heads(reg) == before  # the stage moves only when the pull request is merged
+    assert reg.stage_ref_version(MODEL, "production").version == 3  # type: ignore[union-attr]
+    shot(page, "proposed")
+
+
 def test_refused_promotion_shows_the_error_and_changes_nothing(ui_writer: UiServer, page: Any) -> None:
     reg = ui_writer.registry
     before = stage_heads(reg)
     page.goto(f"{ui_writer.url}/models/{MODEL}/versions/2")
-    page.fill("input[name=stage] >> nth=0", "not a stage!")
+    page.fill("input[name=stage]", "not a stage!")
     with page.expect_navigation() as nav:
         page.click("text=Promote now")
     assert nav.value.status == 400
