@@ -89,3 +89,72 @@ def stop(proc: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def build_large_registry(path: Path, models: int, versions: int) -> Registry:
+    """A registry of ``models`` x ``versions`` written straight into the object
+    store in one ref transaction: each version is a tag on a commit holding its
+    ``models/<name>/`` subtree, main holds every record and latest subtree, and
+    Production/Staging hold versions ``versions - 2`` and ``versions``. It
+    reads like a registry built by ``Registry.register`` (what the UI reads),
+    without one ref transaction per version; its history is not linear."""
+    from gitreg.manifest import Artifact, Manifest, ModelRecord, Provenance
+    from gitreg.registry import MAIN, stage_ref, tag_ref
+    from gitreg.store import MODE_FILE, MODE_TREE, RefUpdate
+
+    reg = Registry.init(path, bare=True)
+    store = reg.store
+    blob = store.write_blob(b"not really a pickle")
+    artifact = Artifact("model.pkl", "0" * 64, 19)
+    updates: list[RefUpdate] = []
+    main_changes: dict[str, tuple[str, str] | None] = {}
+    stage_changes: dict[str, dict[str, tuple[str, str] | None]] = {"production": {}, "staging": {}}
+    now = int(time.time() * 1000)
+    for m in range(models):
+        name = f"model-{m:04d}"
+        subtrees = {}
+        for v in range(1, versions + 1):
+            manifest = Manifest(
+                name=name,
+                version=v,
+                flavor="sklearn",
+                artifacts=(artifact,),
+                provenance=Provenance(author="Bench <bench@example.com>", created=now + v, run_id=f"run{m}x{v}"),
+                metrics={"accuracy": 0.5 + v / (2 * versions), "f1": 0.4 + v / (3 * versions)},
+                params={"C": str(v)},
+            )
+            subtree = store.edit_tree(
+                None,
+                {
+                    "gitreg.yaml": (MODE_FILE, store.write_blob(manifest.to_yaml().encode())),
+                    "model.pkl": (MODE_FILE, blob),
+                },
+            )
+            subtrees[v] = subtree
+            root = store.edit_tree(None, {f"models/{name}": (MODE_TREE, subtree)})
+            commit = store.write_commit(root, [], f"Register {name} version {v}")
+            updates.append(
+                RefUpdate(
+                    tag_ref(name, v), store.write_tag(commit, f"{name}/v{v}", f"Register {name} version {v}"), None
+                )
+            )
+        record = ModelRecord(
+            name=name,
+            created=now,
+            next_version=versions + 1,
+            description=f"Model number {m}.",
+            tags={"team": f"team-{m % 7}"},
+        )
+        main_changes[f"models/{name}.yaml"] = (MODE_FILE, store.write_blob(record.to_yaml().encode()))
+        main_changes[f"models/{name}"] = (MODE_TREE, subtrees[versions])
+        stage_changes["production"][f"models/{name}"] = (MODE_TREE, subtrees[max(1, versions - 2)])
+        stage_changes["staging"][f"models/{name}"] = (MODE_TREE, subtrees[versions])
+    head = store.ref(MAIN)
+    assert head is not None
+    main_tree = store.edit_tree(store.commit_tree(head), main_changes)
+    updates.append(RefUpdate(MAIN, store.write_commit(main_tree, [head], f"Register {models} models"), head))
+    for stage, changes in stage_changes.items():
+        updates.append(RefUpdate(stage_ref(stage), store.write_commit(store.edit_tree(None, changes), [], stage), None))
+    store.update_refs(updates, "build large registry")
+    store.git("pack-refs", "--all")
+    return reg
