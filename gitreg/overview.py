@@ -11,7 +11,7 @@ from the latest version's, and each distinct subtree is read once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from gitreg import filters
@@ -84,9 +84,9 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
                 pass
         stages = {}
         for stage, trees in sorted(stage_models.items()):
-            tree = trees.get(name)
-            if tree is not None:
-                v = version_in(tree, f"stages/{stage}:models/{name}/{MANIFEST_FILE}")
+            subtree = trees.get(name)
+            if subtree is not None:
+                v = version_in(subtree, f"stages/{stage}:models/{name}/{MANIFEST_FILE}")
                 if v is not None:
                     stages[stage] = v
         out.append(
@@ -135,15 +135,11 @@ def search(registry: Registry, query: str | None) -> list[str]:
     if _looks_like_filter(query):
         clauses = filters.parse(query)
         by_name = [c for c in clauses if c.key == "name"]
-        names = [n for n in names if filters.matcher(by_name, lambda k, n=n: n)]
+        names = [n for n in names if filters.matcher(by_name, {"name": n}.get)]
         if len(by_name) == len(clauses):
             return names
         found = records(registry, names)
-
-        def field(key: str, rec: ModelRecord) -> str | None:
-            return rec.name if key == "name" else rec.tags.get(key[5:]) if key.startswith("tags.") else None
-
-        return [n for n, rec in found.items() if filters.matcher(clauses, lambda k, r=rec: field(k, r))]
+        return [n for n, rec in found.items() if filters.matcher(clauses, _fields_of(rec))]
     needle = query.lower()
     hits = [n for n in names if needle in n.lower()]
     rest = [n for n in names if needle not in n.lower()]
@@ -151,6 +147,17 @@ def search(registry: Registry, query: str | None) -> list[str]:
         if any(needle in k.lower() or needle in v.lower() for k, v in rec.tags.items()):
             hits.append(name)
     return sorted(hits, key=str.lower)
+
+
+def _fields_of(record: ModelRecord) -> Callable[[str], str | None]:
+    """What a filter clause's key reads from a model: its name or a tag."""
+
+    def get(key: str) -> str | None:
+        if key == "name":
+            return record.name
+        return record.tags.get(key[5:]) if key.startswith("tags.") else None
+
+    return get
 
 
 def _looks_like_filter(query: str) -> bool:

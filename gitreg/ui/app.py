@@ -20,7 +20,7 @@ from gitreg import overview, runs, saving
 from gitreg.errors import GitregError, InvalidInputError, NotFoundError
 from gitreg.history import model_history
 from gitreg.locate import open_registry
-from gitreg.names import check_stage_name, is_fixed_stage
+from gitreg.names import check_stage_name, check_version, is_fixed_stage
 from gitreg.registry import DEFAULT_STAGES, Registry
 from gitreg.ui import errors, pages, snippets
 from gitreg.ui.csrf import COOKIE, FIELD, CsrfGuard
@@ -49,6 +49,11 @@ class Settings:
     allow_writes: bool = False
 
 
+def _cookie(req: falcon.Request) -> str | None:
+    values = req.get_cookie_values(COOKIE)
+    return values[0] if values else None
+
+
 class _Security:
     """Per-browser CSRF nonce cookie and protective headers on every response."""
 
@@ -57,7 +62,7 @@ class _Security:
         self.allow_writes = allow_writes
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        nonce = (req.get_cookie_values(COOKIE) or [None])[0]
+        nonce = _cookie(req)
         req.context.new_nonce = None
         if self.allow_writes and (not nonce or len(nonce) > 64):
             nonce = req.context.new_nonce = CsrfGuard.new_nonce()
@@ -114,8 +119,7 @@ class _Base:
             media = {}
         fields = {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(media or {}).items()}
         fields = {k: v for k, v in fields.items() if isinstance(v, str)}
-        cookie = (req.get_cookie_values(COOKIE) or [None])[0]
-        if not self.guard.valid(cookie, fields.get(FIELD)):
+        if not self.guard.valid(_cookie(req), fields.get(FIELD)):
             raise falcon.HTTPForbidden(
                 title="Forbidden",
                 description="The form's security token is missing or out of date; reload the page and try again.",
@@ -199,7 +203,7 @@ class VersionResource(_Base):
         self, req: falcon.Request, resp: falcon.Response, name: str, version: str, error: str = "", status: int = 200
     ) -> None:
         reg = self.registry
-        ref = reg.version_ref(name, version)  # type: ignore[arg-type]
+        ref = reg.version_ref(name, check_version(version))
         mv = reg.model_version(ref)
         example = (
             reg.store.read_blob(f"{ref.tree}:{ref.manifest.input_example}") if ref.manifest.input_example else None
@@ -221,7 +225,7 @@ class VersionResource(_Base):
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str, version: str) -> None:
         form = self.form(req)
         reg = self.registry
-        ref = reg.version_ref(name, version)  # type: ignore[arg-type]
+        ref = reg.version_ref(name, check_version(version))
         here = url("models", name, "versions", ref.version)
         extra = ""
         try:
@@ -256,8 +260,8 @@ class CompareResource(_Base):
         numbers = reg.version_numbers(name)
         if len(numbers) < 2 and not (req.get_param("a") and req.get_param("b")):
             raise NotFoundError(f"Model {name!r} has fewer than two versions; there is nothing to compare.")
-        a = reg.version_ref(name, req.get_param("a") or numbers[-2])  # type: ignore[arg-type]
-        b = reg.version_ref(name, req.get_param("b") or numbers[-1])  # type: ignore[arg-type]
+        a = reg.version_ref(name, check_version(req.get_param("a") or numbers[-2]))
+        b = reg.version_ref(name, check_version(req.get_param("b") or numbers[-1]))
         record = reg.record(name)
         held = reg.stages_of(name)
         body = pages.compare_page(

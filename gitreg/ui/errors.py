@@ -64,7 +64,7 @@ def _on_http_error(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPE
         405: "This page does not accept that request.",
     }.get(exc.status_code, exc.title)
     render_error(resp, exc.status_code, message)
-    for name, value in (exc.headers or {}).items():
+    for name, value in dict(exc.headers or {}).items():
         resp.set_header(name, value)
 
 

@@ -19,7 +19,7 @@ from gitreg.names import display_stage, is_fixed_stage
 from gitreg.overview import ModelSummary
 from gitreg.registry import VersionRef
 from gitreg.runs import Run
-from gitreg.signature import Signature, TensorSpec
+from gitreg.signature import Schema, Signature, TensorSpec
 from gitreg.ui import chart
 from gitreg.ui.csrf import FIELD
 from gitreg.ui.html import Safe, badge, copyable, join, key_values, link, number, render, size, table, url, when
@@ -338,12 +338,12 @@ def _metadata_forms(forms: Forms, action: str, description: str, tags: dict[str,
 # -- one version --------------------------------------------------------------------------------
 
 
-def _schema_table(schema: object) -> Safe:
+def _schema_table(schema: Schema | None) -> Safe:
     if schema is None:
         return Safe('<p class="muted">Not recorded.</p>')
     if isinstance(schema, TensorSpec):
         return table(("Type", "Shape"), [(f"tensor ({schema.dtype})", str(list(schema.shape)))], "schema")
-    rows = [(c.name or "—", c.type, "yes" if c.required else "no") for c in schema]  # type: ignore[attr-defined]
+    rows = [(c.name or "—", c.type, "yes" if c.required else "no") for c in schema]
     return table(("Column", "Type", "Required"), rows, "schema")
 
 
@@ -495,7 +495,7 @@ def runs_page(runs: list[Run], model_names: list[str], forms: Forms | None) -> S
     )
     cards = []
     for run in runs:
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for path, info in sorted(run.models.items()):
             metrics = info.get("metrics") if isinstance(info.get("metrics"), dict) else run.metrics
             registered = info.get("registered") if isinstance(info.get("registered"), dict) else None

@@ -11,7 +11,7 @@ from gitreg.ui.app import Settings, create_app
 from gitreg.ui.csrf import CsrfGuard
 
 
-class _Server(BaseApplication):  # type: ignore[misc]
+class _Server(BaseApplication):
     def __init__(self, app: falcon.App, options: dict[str, Any]) -> None:
         self.application = app
         self.options = options
