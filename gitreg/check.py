@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitreg import yamlio
-from gitreg.errors import InvalidInputError, NotFoundError
+from gitreg.errors import GitError, InvalidInputError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
 from gitreg.policy import StagePolicy, parse_policy
 from gitreg.registry import CONFIG_FILE
@@ -106,6 +106,7 @@ class _Tag:
 @dataclass
 class _Refs:
     main: str | None = None
+    all_mains: list[str] = field(default_factory=list)  # the local main and every remote's main
     stages: dict[str, str] = field(default_factory=dict)  # stage -> ref (local branch, else remote-tracking)
     tags: dict[tuple[str, int], _Tag] = field(default_factory=dict)
 
@@ -162,6 +163,9 @@ class _Checker:
             refs.main = "refs/heads/main"
         else:
             refs.main = next((r for r in sorted(names) if re.fullmatch(r"refs/remotes/[^/]+/main", r)), None)
+        refs.all_mains = sorted(
+            r for r in names if r == "refs/heads/main" or re.fullmatch(r"refs/remotes/[^/]+/main", r)
+        )
         for info in sorted(infos, key=lambda i: i.ref):
             if info.ref.startswith("refs/heads/stages/"):
                 refs.stages[info.ref[len("refs/heads/stages/") :]] = info.ref
@@ -220,8 +224,17 @@ class _Checker:
         if incomplete and remote is not None and self.fetch:
             try:
                 audit.fetch_everything(self.store, remote)
-            except Exception as exc:  # a GitError: report it, the checks below still run on what is here
-                self.add(None, None, f"remote {remote}", "checkout", f"could not fetch: {exc}. {FULL_HISTORY_HINT}.")
+            except GitError as exc:  # e.g. a tag moved on the remote: git refuses to clobber it; report, go on
+                why = "; ".join(
+                    line.strip() for line in str(exc).splitlines() if any(w in line for w in ("!", "error", "fatal"))
+                )
+                self.add(
+                    None,
+                    None,
+                    f"remote {remote}",
+                    "checkout",
+                    f"could not fetch: {why or exc}. {FULL_HISTORY_HINT}.",
+                )
             self._scan_refs()
             shallow = audit.is_shallow(self.store)
         if shallow:
@@ -257,7 +270,8 @@ class _Checker:
         main_records = self._records(main, short_ref(main or "main"), report=True)
         trusted_records = main_records if trusted == main else self._records(trusted, trusted_label, report=False)
         policy = self._policy(trusted, trusted_label)
-        main_commits = audit.reachable_commits(self.store, main) if main else set()
+        # A local main may lag its remote's: a tag registered since is still "on main".
+        main_commits = audit.reachable_commits(self.store, *self.refs.all_mains) if main else set()
 
         for tag in self.refs.tags.values():
             self._check_tag(tag, trusted_records.get(tag.name), main_commits, trusted_label)
@@ -471,7 +485,15 @@ class _Checker:
         policy: dict[str, StagePolicy],
     ) -> None:
         label = self.ref or "HEAD"
-        if self.store.read(f"{commit}:{CONFIG_FILE}") is not None:
+        # What the ref is for is decided by the trusted side (the base), so a
+        # ref under review can't change how it is checked, e.g. by adding a
+        # registry.yaml to a stage branch.
+        if base is not None:
+            stage = None if base_is_main_like else stage_of_refname(self.base or "")
+        else:
+            stage = stage_of_refname(self.ref or "")
+        main_like = stage is None and (base_is_main_like or (base is None and self._has_config(commit)))
+        if main_like:
             records = self._records(commit, label, report=True)
             for name, old in trusted_records.items():
                 new = records.get(name)
@@ -487,7 +509,6 @@ class _Checker:
             self._policy(commit, label)  # schema only: a ref under review never sets its own policy
             self._check_view(commit, label, records, "latest-subtree")
             return
-        stage = stage_of_refname(self.base or "") or stage_of_refname(self.ref or "")
         if stage is None:
             self.add(
                 None,
@@ -504,6 +525,9 @@ class _Checker:
         if stage in policy:
             for name, tag in held.items():
                 self._check_policy(policy[stage], name, tag, commit, label)
+
+    def _has_config(self, commit: str) -> bool:
+        return self.store.read(f"{commit}:{CONFIG_FILE}") is not None
 
     def _changed_models(self, base: str | None, commit: str) -> set[str]:
         new = self.store.read_tree(f"{commit}:models") or {}
@@ -564,7 +588,9 @@ class _Checker:
         key = (branch, name)
         if key not in self.stage_trees:
             trees = set()
-            for entry in self.store.log(branch, [f"models/{name}"]):
+            # First parents: states the branch itself had, not commits of a
+            # pull request that were never the branch's head.
+            for entry in self.store.log(branch, [f"models/{name}"], first_parent=True):
                 tree = self.store.tree_oid(f"{entry.commit}:models/{name}")
                 if tree:
                     trees.add(tree)

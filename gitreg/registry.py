@@ -116,6 +116,7 @@ class StageMove:
     author: str
     time: int
     subject: str
+    body: str = ""
 
 
 @dataclass
@@ -750,12 +751,21 @@ class Registry:
         for stage in self.stage_names() if stages is None else [check_stage_name(s) for s in stages]:
             if self.store.ref(stage_ref(stage)) is None:
                 continue
-            for entry in self.store.log(stage_ref(stage), [f"models/{name}"]):
+            # First parents only: a stage move merged from a pull request is the
+            # merge commit on the stage branch, not the commits it brought in.
+            for entry in self.store.log(stage_ref(stage), [f"models/{name}"], first_parent=True):
                 now = self._version_at(entry.commit, name)
                 before = self._version_at(entry.parents[0], name) if entry.parents else None
                 moves.append(
                     StageMove(
-                        display_stage(stage), now, before, entry.commit, entry.author, entry.author_time, entry.subject
+                        display_stage(stage),
+                        now,
+                        before,
+                        entry.commit,
+                        entry.author,
+                        entry.author_time,
+                        entry.subject,
+                        entry.body,
                     )
                 )
         return sorted(moves, key=lambda m: m.time, reverse=True)

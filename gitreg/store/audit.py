@@ -36,16 +36,17 @@ def fetches_all_branches(store: GitStore, remote: str) -> bool:
 
 def fetch_everything(store: GitStore, remote: str) -> None:
     """Fetch all branches (as ``refs/remotes/<remote>/*``) and tags, and the
-    full history when the repository is shallow."""
-    args = ["fetch", "--quiet", "--tags", "--force"]
+    full history when the repository is shallow. Tags are not forced: a tag
+    that differs on the remote makes git refuse, which the caller reports."""
+    args = ["fetch", "--no-progress", "--tags"]  # not --quiet: git's reasons for refusing are the report
     if is_shallow(store):
         args.append("--unshallow")
     store.git(*args, "--", remote, f"+refs/heads/*:refs/remotes/{remote}/*")
 
 
-def reachable_commits(store: GitStore, rev: str) -> set[str]:
-    """Every commit reachable from ``rev``, in one ``git rev-list``."""
-    return set(store.git("rev-list", rev, "--").decode().split())
+def reachable_commits(store: GitStore, *revs: str) -> set[str]:
+    """Every commit reachable from any of ``revs``, in one ``git rev-list``."""
+    return set(store.git("rev-list", *revs, "--").decode().split())
 
 
 def last_commit_touching(store: GitStore, rev: str, path: str) -> str | None:
