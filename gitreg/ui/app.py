@@ -126,9 +126,13 @@ class _Base:
             )
         return fields
 
-
-def _redirect(to: str, done: str) -> falcon.HTTPSeeOther:
-    return falcon.HTTPSeeOther(to + ("&" if "?" in to else "?") + f"done={done}")
+    def redirect(self, reg: Registry, to: str, done: str) -> falcon.HTTPSeeOther:
+        """The answer to a successful write: the page it changed, saying so.
+        Warnings the write left (e.g. a work tree not synced) go to the log."""
+        for warning in reg.warnings:
+            errors.log.warning("%s", warning)
+        reg.warnings.clear()
+        return falcon.HTTPSeeOther(to + ("&" if "?" in to else "?") + f"done={done}")
 
 
 def _apply_metadata(reg: Registry, name: str, version: int | None, form: dict[str, str]) -> str:
@@ -195,7 +199,7 @@ class ModelResource(_Base):
         except GitregError as exc:
             self.render(req, resp, name, str(exc), errors.status_for(exc))
             return
-        raise _redirect(url("models", name), done)
+        raise self.redirect(reg, url("models", name), done)
 
 
 class VersionResource(_Base):
@@ -237,7 +241,7 @@ class VersionResource(_Base):
         except GitregError as exc:
             self.render(req, resp, name, version, str(exc), errors.status_for(exc))
             return
-        raise _redirect(here + extra, done)
+        raise self.redirect(reg, here + extra, done)
 
     def _move(self, reg: Registry, name: str, version: int, action: str, form: dict[str, str]) -> tuple[str, str]:
         """Promote directly or propose; returns (DONE code, extra query)."""
@@ -294,7 +298,7 @@ class RunsResource(_Base):
         except GitregError as exc:
             self.render(req, resp, str(exc), errors.status_for(exc))
             return
-        raise _redirect(url("models", mv.name, "versions", mv.version), "registered")
+        raise self.redirect(self.registry, url("models", mv.name, "versions", mv.version), "registered")
 
 
 def create_app(settings: Settings, guard: CsrfGuard | None = None) -> falcon.App:

@@ -8,6 +8,7 @@ and passes a :class:`Forms` only when the server was started with
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -170,6 +171,19 @@ def _stages_of(v: ModelVersion) -> list[str]:
     return ([v.current_stage.lower()] if v.current_stage != "None" else []) + list(v.aliases)
 
 
+_PULL_REQUEST = re.compile(r"(?:pull request|merge request) ([#!]\d+)|\((#\d+)\)$", re.IGNORECASE)
+
+
+def _pull_request(subject: str) -> Safe:
+    """A chip naming the pull request a stage move came through, read from the
+    subject forges give merge commits ("Merge pull request #12 from ...") and
+    squash merges ("Title (#12)")."""
+    m = _PULL_REQUEST.search(subject)
+    if not m:
+        return Safe("")
+    return render(' <span class="chip pr">via pull request $n</span>', n=m.group(1) or m.group(2))
+
+
 def _timeline(events: list[Event], name: str) -> Safe:
     if not events:
         return Safe('<p class="muted">No history yet.</p>')
@@ -195,11 +209,12 @@ def _timeline(events: list[Event], name: str) -> Safe:
             kind = "moved"
         items.append(
             render(
-                '<li class="event event-$kind"><div class="what">$what</div>'
+                '<li class="event event-$kind"><div class="what">$what$pr</div>'
                 '<div class="meta">$when · <span title="$who">$person</span> · $commit · '
                 '<span class="subject">$subject</span></div></li>',
                 kind=kind,
                 what=what,
+                pr=_pull_request(e.subject) if e.event == "stage" else Safe(""),
                 when=when(e.time * 1000),
                 who=e.author,
                 person=_person(e.author),
