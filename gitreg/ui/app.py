@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import falcon
 
 from gitreg import overview, runs, saving
+from gitreg.diff import diff_versions
 from gitreg.errors import GitregError, InvalidInputError, NotFoundError
 from gitreg.history import model_history
 from gitreg.locate import open_registry
@@ -258,8 +259,6 @@ class VersionResource(_Base):
 
 class CompareResource(_Base):
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        from gitreg.diff import diff_versions
-
         reg = self.registry
         numbers = reg.version_numbers(name)
         if len(numbers) < 2 and not (req.get_param("a") and req.get_param("b")):
