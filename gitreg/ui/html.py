@@ -112,7 +112,7 @@ def page(title: str, body: Safe, *, active: str = "", flash: str = "", error: st
     if flash:
         notes = render('<div class="flash" role="status">$flash</div>', flash=flash)
     if error:
-        notes = render('<div class="error" role="alert"><strong>Refused:</strong> $error</div>', error=error)
+        notes = render('<div class="error" role="alert">$error</div>', error=error)
     return render(
         """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
