@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
     "diff": ("gitreg.cli.gitops_cmds", "diff", "What changed between two versions."),
     "check": ("gitreg.cli.gitops_cmds", "check", "Verify the registry and promotion policy (for CI and pre-commit)."),
+    "ui": ("gitreg.cli.ui_cmds", "ui", "Browse the registry in a web browser."),
     "clone": ("gitreg.cli.remote_cmds", "clone", "Clone a registry from a git URL, with stages and tags."),
     "push": ("gitreg.cli.remote_cmds", "push", "Push a cloned registry's new state to origin."),
     "pull": ("gitreg.cli.remote_cmds", "pull", "Pull origin's new state into a cloned registry."),

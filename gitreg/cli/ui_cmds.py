@@ -1,0 +1,51 @@
+"""``gitreg ui``: the registry browser."""
+
+from __future__ import annotations
+
+import socket
+
+import click
+
+from gitreg.cli.output import open_registry, registry_option, say, warn
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="Show forms that edit descriptions and tags, promote versions and register logged models.",
+)
+@registry_option
+def ui(host: str, port: int, allow_writes: bool, registry: str | None) -> None:
+    """Browse the registry in a web browser (read-only unless --allow-writes)."""
+    from gitreg.locate import set_registry
+    from gitreg.ui.app import Settings
+    from gitreg.ui.serve import serve
+
+    reg = open_registry(registry)
+    _check_port_free(host, port)
+    set_registry(reg.path)  # logged models are found next to this registry
+    if allow_writes and host not in ("127.0.0.1", "localhost", "::1"):
+        warn([f"--allow-writes on {host}: anyone who can reach this port can change the registry."])
+    mode = "writes allowed" if allow_writes else "read-only"
+    say(f"Serving registry {reg.path} at http://{host}:{port}/ ({mode}); press Ctrl+C to stop.")
+    serve(Settings(str(reg.path), allow_writes), host, port)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Refuse in one line now rather than let gunicorn retry and log for seconds."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot listen on {host!r}: {exc.strerror or exc}", param_hint="--host") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(
+                f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Choose another port with --port."
+            ) from None

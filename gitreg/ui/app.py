@@ -1,0 +1,319 @@
+"""The registry browser as a Falcon WSGI app: resources fetch registry data,
+:mod:`gitreg.ui.pages` renders it, :mod:`gitreg.ui.errors` maps failures.
+
+Writes exist only when the app is created with ``allow_writes``; each is a
+POST form checked against the CSRF token (:mod:`gitreg.ui.csrf`), answered
+by a redirect to the page it changed (so reloading never repeats it), or by
+the same page with the refusal shown and nothing changed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import falcon
+
+from gitreg import overview, runs, saving
+from gitreg.diff import diff_versions
+from gitreg.errors import GitregError, InvalidInputError, NotFoundError
+from gitreg.history import model_history
+from gitreg.locate import open_registry
+from gitreg.names import check_stage_name, check_version, is_fixed_stage
+from gitreg.registry import DEFAULT_STAGES, Registry
+from gitreg.ui import errors, pages, snippets
+from gitreg.ui.csrf import COOKIE, FIELD, CsrfGuard
+from gitreg.ui.html import Safe, page, url
+
+STATIC_DIR = Path(__file__).parent / "static"
+PER_PAGE = 50
+# What a redirect after a successful write says on the page it lands on.
+DONE = {
+    "description": "Description saved.",
+    "tag_set": "Tag set.",
+    "tag_deleted": "Tag deleted.",
+    "promoted": "Promoted.",
+    "proposed": "Proposal branch {branch} created: push it and open a pull request to promote.",
+    "registered": "Registered as a new version.",
+}
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@dataclass
+class Settings:
+    registry: str  # path of the registry the app browses
+    allow_writes: bool = False
+
+
+def _cookie(req: falcon.Request) -> str | None:
+    values = req.get_cookie_values(COOKIE)
+    return values[0] if values else None
+
+
+class _Security:
+    """Per-browser CSRF nonce cookie and protective headers on every response."""
+
+    def __init__(self, guard: CsrfGuard, allow_writes: bool) -> None:
+        self.guard = guard
+        self.allow_writes = allow_writes
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        nonce = _cookie(req)
+        req.context.new_nonce = None
+        if self.allow_writes and (not nonce or len(nonce) > 64):
+            nonce = req.context.new_nonce = CsrfGuard.new_nonce()
+        req.context.nonce = nonce
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: object, ok: bool) -> None:
+        if getattr(req.context, "new_nonce", None):
+            resp.set_cookie(COOKIE, req.context.new_nonce, secure=False, http_only=True, same_site="Strict", path="/")
+        resp.set_header("Content-Security-Policy", CSP)
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("Referrer-Policy", "same-origin")
+        resp.set_header("Cache-Control", "no-store")
+
+
+class _Base:
+    def __init__(self, settings: Settings, guard: CsrfGuard) -> None:
+        self.settings = settings
+        self.guard = guard
+
+    @property
+    def registry(self) -> Registry:
+        return open_registry(self.settings.registry)
+
+    def forms(self, req: falcon.Request) -> pages.Forms | None:
+        if not self.settings.allow_writes or not req.context.nonce:
+            return None
+        return pages.Forms(self.guard.token(req.context.nonce))
+
+    def send(
+        self,
+        resp: falcon.Response,
+        title: str,
+        body: Safe,
+        *,
+        active: str = "models",
+        req: falcon.Request,
+        error: str = "",
+        status: int = 200,
+    ) -> None:
+        flash = DONE.get(req.get_param("done") or "", "").format(branch=req.get_param("branch") or "")
+        resp.status = status
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = page(title, body, active=active, flash="" if error else flash, error=error)
+
+    def form(self, req: falcon.Request) -> dict[str, str]:
+        """The POSTed form, after checking writes are on and the CSRF token is good."""
+        if not self.settings.allow_writes:
+            raise falcon.HTTPForbidden(
+                title="Read-only", description="This registry browser is read-only; start it with --allow-writes."
+            )
+        try:
+            media = req.get_media(default_when_empty={})
+        except falcon.HTTPError:
+            media = {}
+        fields = {k: (v[-1] if isinstance(v, list) else v) for k, v in dict(media or {}).items()}
+        fields = {k: v for k, v in fields.items() if isinstance(v, str)}
+        if not self.guard.valid(_cookie(req), fields.get(FIELD)):
+            raise falcon.HTTPForbidden(
+                title="Forbidden",
+                description="The form's security token is missing or out of date; reload the page and try again.",
+            )
+        return fields
+
+    def redirect(self, reg: Registry, to: str, done: str) -> falcon.HTTPSeeOther:
+        """The answer to a successful write: the page it changed, saying so.
+        Warnings the write left (e.g. a work tree not synced) go to the log."""
+        for warning in reg.warnings:
+            errors.log.warning("%s", warning)
+        reg.warnings.clear()
+        return falcon.HTTPSeeOther(to + ("&" if "?" in to else "?") + f"done={done}")
+
+
+def _apply_metadata(reg: Registry, name: str, version: int | None, form: dict[str, str]) -> str:
+    """Description and tag edits shared by the model and version pages; returns the DONE code."""
+    action = form.get("action", "")
+    if action == "description":
+        text = form.get("description", "").replace("\r\n", "\n")
+        if version is None:
+            reg.update_model(name, text)
+        else:
+            reg.update_version(name, version, description=text)
+        return "description"
+    if action in ("set_tag", "delete_tag"):
+        key = form.get("key", "")
+        value = form.get("value", "") if action == "set_tag" else None
+        if version is None:
+            reg.set_model_tag(name, key, value)
+        else:
+            reg.update_version(name, version, tags={key: value})
+        return "tag_set" if value is not None else "tag_deleted"
+    raise InvalidInputError(f"Unknown action {action[:40]!r}.")
+
+
+class ModelsResource(_Base):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        reg = self.registry
+        query = (req.get_param("q") or "").strip()
+        error = ""
+        try:
+            names = overview.search(reg, query)
+        except InvalidInputError as exc:
+            names, error = [], str(exc)
+        pages_total = max(1, math.ceil(len(names) / PER_PAGE))
+        page_no = min(req.get_param_as_int("page", min_value=1) or 1, pages_total)
+        shown = overview.summaries(reg, names[(page_no - 1) * PER_PAGE : page_no * PER_PAGE])
+        body = pages.models_page(
+            shown, query=query, total=len(names), page_no=page_no, pages=pages_total, per_page=PER_PAGE
+        )
+        self.send(resp, "Models", body, req=req, error=error, status=400 if error else 200)
+
+
+class ModelResource(_Base):
+    def render(self, req: falcon.Request, resp: falcon.Response, name: str, error: str = "", status: int = 200) -> None:
+        reg = self.registry
+        record = reg.record(name)
+        body = pages.model_page(
+            record,
+            reg.list_versions(name),
+            model_history(reg, name),
+            metric=req.get_param("metric"),
+            forms=self.forms(req),
+        )
+        self.send(resp, name, body, req=req, error=error, status=status)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        self.render(req, resp, name)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        form = self.form(req)
+        reg = self.registry
+        reg.record(name)
+        try:
+            done = _apply_metadata(reg, name, None, form)
+        except GitregError as exc:
+            self.render(req, resp, name, str(exc), errors.status_for(exc))
+            return
+        raise self.redirect(reg, url("models", name), done)
+
+
+class VersionResource(_Base):
+    def render(
+        self, req: falcon.Request, resp: falcon.Response, name: str, version: str, error: str = "", status: int = 200
+    ) -> None:
+        reg = self.registry
+        ref = reg.version_ref(name, check_version(version))
+        mv = reg.model_version(ref)
+        example = (
+            reg.store.read_blob(f"{ref.tree}:{ref.manifest.input_example}") if ref.manifest.input_example else None
+        )
+        stages = sorted({*DEFAULT_STAGES, *reg.stage_names()}, key=lambda s: (not is_fixed_stage(s), s))
+        body = pages.version_page(
+            mv,
+            ref,
+            example,
+            snippets.for_version(name, ref.version, str(reg.path), example),
+            stages=stages,
+            forms=self.forms(req),
+        )
+        self.send(resp, f"{name} v{ref.version}", body, req=req, error=error, status=status)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str, version: str) -> None:
+        self.render(req, resp, name, version)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str, version: str) -> None:
+        form = self.form(req)
+        reg = self.registry
+        ref = reg.version_ref(name, check_version(version))
+        here = url("models", name, "versions", ref.version)
+        extra = ""
+        try:
+            action = form.get("action", "")
+            if action in ("promote", "propose"):
+                done, extra = self._move(reg, name, ref.version, action, form)
+            else:
+                done = _apply_metadata(reg, name, ref.version, form)
+        except GitregError as exc:
+            self.render(req, resp, name, version, str(exc), errors.status_for(exc))
+            return
+        raise self.redirect(reg, here + extra, done)
+
+    def _move(self, reg: Registry, name: str, version: int, action: str, form: dict[str, str]) -> tuple[str, str]:
+        """Promote directly or propose; returns (DONE code, extra query)."""
+        raw = form.get("stage", "").strip()
+        if action == "propose":
+            proposal = reg.propose(name, version, raw)
+            return "proposed", "?" + urlencode({"branch": proposal.branch})
+        if raw.lower() == "none" or is_fixed_stage(raw):
+            reg.promote(name, version, raw, archive_existing=form.get("archive_existing") == "1")
+        else:
+            reg.set_alias(name, check_stage_name(raw), version)
+        return "promoted", ""
+
+
+class CompareResource(_Base):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        reg = self.registry
+        numbers = reg.version_numbers(name)
+        if len(numbers) < 2 and not (req.get_param("a") and req.get_param("b")):
+            raise NotFoundError(f"Model {name!r} has fewer than two versions; there is nothing to compare.")
+        a = reg.version_ref(name, check_version(req.get_param("a") or numbers[-2]))
+        b = reg.version_ref(name, check_version(req.get_param("b") or numbers[-1]))
+        record = reg.record(name)
+        held = reg.stages_of(name)
+        body = pages.compare_page(
+            diff_versions(reg, a, b),
+            reg.model_version(a, record, held),
+            reg.model_version(b, record, held),
+            numbers,
+            only_changes=req.get_param_as_bool("changes") or False,
+        )
+        self.send(resp, f"{name}: v{a.version} vs v{b.version}", body, req=req)
+
+
+class RunsResource(_Base):
+    def render(self, req: falcon.Request, resp: falcon.Response, error: str = "", status: int = 200) -> None:
+        body = pages.runs_page(runs.list_runs(), self.registry.model_names(), self.forms(req))
+        self.send(resp, "Logged models", body, active="runs", req=req, error=error, status=status)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.render(req, resp)
+
+    def on_post_register(self, req: falcon.Request, resp: falcon.Response) -> None:
+        form = self.form(req)
+        try:
+            mv = saving.register(
+                f"runs:/{form.get('run_id', '')}/{form.get('path', '')}",
+                form.get("name", "").strip(),
+                registry=self.registry,
+                quiet=True,
+            )
+        except GitregError as exc:
+            self.render(req, resp, str(exc), errors.status_for(exc))
+            return
+        raise self.redirect(self.registry, url("models", mv.name, "versions", mv.version), "registered")
+
+
+def create_app(settings: Settings, guard: CsrfGuard | None = None) -> falcon.App:
+    """The WSGI app. ``guard`` holds the CSRF secret: pass one made before
+    forking so every worker accepts the tokens the others issued."""
+    guard = guard or CsrfGuard()
+    app = falcon.App(middleware=[_Security(guard, settings.allow_writes)])
+    app.resp_options.secure_cookies_by_default = False
+    app.req_options.strip_url_path_trailing_slash = True
+    app.add_route("/", ModelsResource(settings, guard))
+    app.add_route("/models/{name}", ModelResource(settings, guard))
+    app.add_route("/models/{name}/versions/{version}", VersionResource(settings, guard))
+    app.add_route("/models/{name}/compare", CompareResource(settings, guard))
+    runs_resource = RunsResource(settings, guard)
+    app.add_route("/runs", runs_resource)
+    app.add_route("/runs/register", runs_resource, suffix="register")
+    app.add_static_route("/static", str(STATIC_DIR))
+    errors.install(app)
+    return app

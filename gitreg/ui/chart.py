@@ -1,0 +1,82 @@
+"""A metric across versions as an inline SVG line chart, drawn on the server
+so the page needs no JavaScript library and nothing from the internet."""
+
+from __future__ import annotations
+
+from gitreg.ui.html import Safe, join, number, render
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 36
+
+
+def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
+    """``points`` are (version, value) in version order; versions without the
+    metric are simply absent."""
+    if not points:
+        return render('<p class="muted">No version records metric $m.</p>', m=metric)
+    values = [v for _, v in points]
+    lo, hi = min(values), max(values)
+    if lo == hi:
+        lo, hi = lo - (abs(lo) or 1) * 0.05, hi + (abs(hi) or 1) * 0.05
+    span = hi - lo
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(len(points) - 1, 1)
+
+    def x(i: int) -> float:
+        return LEFT + (i * step if len(points) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - (v - lo) / span * plot_h
+
+    grid = []
+    for k in range(5):
+        value = lo + span * k / 4
+        gy = y(value)
+        grid.append(
+            render(
+                '<line class="grid" x1="$x1" x2="$x2" y1="$y" y2="$y"/>'
+                '<text class="tick" x="$tx" y="$ty" text-anchor="end">$label</text>',
+                x1=LEFT,
+                x2=WIDTH - RIGHT,
+                y=f"{gy:.1f}",
+                tx=LEFT - 6,
+                ty=f"{gy + 4:.1f}",
+                label=number(value),
+            )
+        )
+    every = max(1, len(points) // 12)
+    marks = []
+    for i, (version, value) in enumerate(points):
+        px, py = f"{x(i):.1f}", f"{y(value):.1f}"
+        label = Safe("")
+        if i % every == 0 or i == len(points) - 1:
+            label = render(
+                '<text class="tick" x="$px" y="$ly" text-anchor="middle">v$version</text>',
+                px=px,
+                ly=HEIGHT - BOTTOM + 16,
+                version=version,
+            )
+        marks.append(
+            render(
+                '<circle class="point" cx="$px" cy="$py" r="4"><title>version $version: $value</title></circle>$label',
+                px=px,
+                py=py,
+                version=version,
+                value=number(value),
+                label=label,
+            )
+        )
+    path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+    return render(
+        '<svg class="chart" viewBox="0 0 $w $h" role="img" aria-label="$metric by version">'
+        '<title>$metric by version</title>$grid<polyline class="line" points="$path"/>$marks'
+        '<text class="axis" x="$cx" y="$ay" text-anchor="middle">version</text></svg>',
+        w=WIDTH,
+        h=HEIGHT,
+        metric=metric,
+        grid=join(grid),
+        path=path,
+        marks=join(marks),
+        cx=LEFT + plot_w / 2,
+        ay=HEIGHT - 2,
+    )
