@@ -26,6 +26,7 @@ from gitreg.errors import (
     NotFoundError,
 )
 from gitreg.server.payload import UnsupportedMediaType, excerpt
+from gitreg.server.scoring import ModelPredictError
 
 __all__ = [
     "ModelPredictError",
@@ -42,12 +43,6 @@ class PayloadTooLarge(InvalidInputError):
     """The request body is larger than ``--max-body``."""
 
     error_code = "REQUEST_LIMIT_EXCEEDED"
-
-
-class ModelPredictError(InvalidInputError):
-    """The model's own ``predict`` refused the input (the client's problem, as in MLflow)."""
-
-    error_code = "BAD_REQUEST"
 
 
 class ModelUnavailable(GitregError):

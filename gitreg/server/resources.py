@@ -17,9 +17,10 @@ import falcon
 
 from gitreg.errors import GitregError, NotFoundError
 from gitreg.pyfunc import PyFuncModel
-from gitreg.server.errors import ModelPredictError, ModelUnavailable, PayloadTooLarge
+from gitreg.server.errors import ModelUnavailable, PayloadTooLarge
 from gitreg.server.follow import ModelSet
-from gitreg.server.payload import dumps_predictions, excerpt, parse_request
+from gitreg.server.payload import excerpt, parse_request
+from gitreg.server.scoring import score
 
 __all__ = ["Health", "Invocations", "Metadata", "StageMetadata", "Version", "metadata_of", "read_body"]
 
@@ -82,19 +83,9 @@ class Invocations:
         model = self.models.get(name or self.models.default_name)
         if model is None:
             raise _missing(self.models, name)
-        parsed = parse_request(read_body(req, self.max_body), req.content_type)
-        try:
-            predictions = model.predict(parsed.data, parsed.params)
-        except GitregError:
-            raise
-        except MemoryError:
-            raise
-        except Exception as exc:
-            log.info("the model refused a request: %r", exc, exc_info=log.isEnabledFor(logging.DEBUG))
-            message = excerpt(str(exc) or type(exc).__name__, 300)
-            raise ModelPredictError(f"the model refused the input: {type(exc).__name__}: {message}") from exc
+        body = score(model, parse_request(read_body(req, self.max_body), req.content_type))
         resp.content_type = falcon.MEDIA_JSON
-        resp.data = dumps_predictions(predictions, parsed.legacy)
+        resp.data = body
 
 
 def _missing(models: ModelSet, name: str | None) -> GitregError:
