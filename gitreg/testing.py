@@ -123,8 +123,7 @@ class ScoringServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
-        self._logs.cleanup()
+        self.stop()  # the output stays readable until this object is collected
 
     def start(self) -> None:
         logs = Path(self._logs.name)

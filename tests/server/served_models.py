@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,15 @@ class Constant(gitreg.pyfunc.PythonModel):
 
 
 class Slow(gitreg.pyfunc.PythonModel):
-    """Takes ``seconds`` per request and answers the worker's pid."""
+    """Takes ``seconds`` per request and answers the worker's pid; touches ``started`` on entry."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, started: str | None = None) -> None:
         self.seconds = seconds
+        self.started = started
 
     def predict(self, context: Any, model_input: Any) -> Any:
+        if self.started:
+            Path(self.started).touch()
         time.sleep(self.seconds)
         return [os.getpid()] * len(model_input)
 
@@ -75,7 +79,8 @@ class Gated(gitreg.pyfunc.PythonModel):
         self.gate = gate
 
     def load_context(self, context: Any) -> None:
-        while not Path(self.gate).exists():
+        deadline = time.monotonic() + 60
+        while not Path(self.gate).exists() and time.monotonic() < deadline:
             time.sleep(0.01)
 
     def predict(self, context: Any, model_input: Any) -> Any:
@@ -95,6 +100,7 @@ def register_seed(registry: Registry | Path) -> None:
 
 def register(registry: Registry | Path, name: str, model: gitreg.pyfunc.PythonModel) -> int:
     """Register ``model`` as the next version of ``name``; return the version number."""
-    info = gitreg.pyfunc.log_model("model", python_model=model, registered_model_name=name, registry=registry)
+    path = f"{name}-{uuid.uuid4().hex[:8]}"  # one run may log several models, each at its own path
+    info = gitreg.pyfunc.log_model(path, python_model=model, registered_model_name=name, registry=registry)
     assert info.registered_model_version is not None
     return int(info.registered_model_version)
