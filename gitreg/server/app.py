@@ -20,7 +20,7 @@ from typing import Any
 import falcon
 
 from gitreg import uri as uris
-from gitreg.errors import InvalidInputError
+from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.locate import open_registry
 from gitreg.names import check_stage_name, display_stage
 from gitreg.registry import Registry
@@ -53,6 +53,11 @@ class ScoringApp(falcon.App):
     def start_following(self) -> None:
         if self.follower is not None:
             self.follower.ensure_running()
+
+    def stop_following(self) -> None:
+        """Stop watching in this process (the thread ends within one interval)."""
+        if self.follower is not None:
+            self.follower.stop()
 
     def describe(self) -> str:
         """One line naming what answers, for the log and the 'ready' line."""
@@ -137,6 +142,11 @@ def create_app(
         threading.Thread(target=_load_logged, args=(models,), name="gitreg-load", daemon=True).start()
     else:
         models.sync(initial=True)
+        if stage is not None and not models.models and not follow:
+            raise NotFoundError(
+                f"Stage {display_stage(check_stage_name(stage))!r} holds no models; promote one first "
+                "(gitreg promote NAME VERSION STAGE), or pass --follow to serve them as they arrive."
+            )
     return app
 
 

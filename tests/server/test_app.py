@@ -9,7 +9,7 @@ import falcon.testing
 import pytest
 from served_models import Constant, Gated, register
 
-from gitreg.errors import InvalidInputError
+from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.registry import Registry
 from gitreg.server import create_app
 
@@ -41,6 +41,19 @@ def test_factory_refuses_a_uri_and_a_stage_together(registry: Registry) -> None:
         create_app("models:/Echo/1", stage="production")
     with pytest.raises(InvalidInputError, match="not both"):
         create_app()
+
+
+def test_factory_refuses_an_empty_stage_unless_following(registry: Registry) -> None:
+    register(registry, "Echo", Constant(1))
+    with pytest.raises(NotFoundError, match="holds no models"):
+        create_app(stage="production")
+    app = create_app(stage="production", follow=True)
+    client = falcon.testing.TestClient(app)
+    try:
+        assert client.simulate_get("/ping").status_code == 200
+        assert client.simulate_get("/metadata").json == {"stage": "Production", "models": {}}
+    finally:
+        app.stop_following()
 
 
 def test_factory_refuses_to_follow_a_fixed_version(registry: Registry) -> None:
