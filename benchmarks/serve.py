@@ -76,7 +76,8 @@ class Server:
             self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         while time.monotonic() - started < timeout:
             if self.proc.poll() is not None:
-                raise SystemExit(f"{self.label} exited early; see {self.logs / (self.label + '.log')}")
+                tail = (self.logs / f"{self.label}.log").read_text(errors="replace").splitlines()[-15:]
+                raise SystemExit(f"{self.label} exited early with {self.proc.returncode}:\n" + "\n".join(tail))
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/ping")
@@ -306,7 +307,9 @@ def main() -> None:
                 mport = testing.free_port()
                 margv = [args.mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
                          "local", "-h", "127.0.0.1", "-p", str(mport), "-w", str(args.workers)]  # fmt: skip
-                servers.append(Server("mlflow", margv, mport, {**env, "PATH": os.environ["PATH"]}, tmp))
+                # mlflow runs its venv's uvicorn by name: put that venv's bin first on PATH
+                path = f"{Path(args.mlflow_python).parent}{os.pathsep}{os.environ['PATH']}"
+                servers.append(Server("mlflow", margv, mport, {**env, "PATH": path}, tmp))
         else:
             print("MLflow: skipped (pass --mlflow-python PATH to compare).", flush=True)
 

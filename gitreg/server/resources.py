@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,6 @@ from gitreg.server.scoring import score
 
 __all__ = ["Health", "Invocations", "Metadata", "StageMetadata", "Version", "metadata_of", "read_body"]
 
-log = logging.getLogger("gitreg.server")
 _CHUNK = 1 << 20
 
 
