@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -199,3 +200,33 @@ def test_debug_adds_the_traceback_to_500_responses(registry: Registry, env: dict
         resp = srv.post("/invocations", ROW)
     assert resp.status == 500
     assert "Traceback" in resp.json()["stack_trace"]
+
+
+def tamper_stage(registry: Registry, stage: str, path: str, content: bytes) -> None:
+    """Commit ``path`` into the stage branch behind gitreg's back, as a bad merge on a forge would."""
+    repo = str(registry.path)
+    branch = f"refs/heads/stages/{stage}"
+
+    def git(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
+        out = subprocess.run(
+            ["git", "-C", repo, *args], input=stdin, capture_output=True, check=True, env={**os.environ, **(env or {})}
+        )
+        return out.stdout.decode().strip()
+
+    index = {"GIT_INDEX_FILE": str(registry.path / ".git" / "tamper-index")}
+    blob = git("hash-object", "-w", "--stdin", stdin=content)
+    git("read-tree", branch, env=index)
+    git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=index)
+    tree = git("write-tree", env=index)
+    commit = git("commit-tree", tree, "-p", branch, "-m", "tamper")
+    git("update-ref", branch, commit)
+
+
+def test_follow_refuses_a_stage_whose_content_differs_from_its_tag(registry: Registry, env: dict[str, str]) -> None:
+    registry.promote("Echo", register(registry, "Echo", Constant(1)), "Production")
+    with serve(registry, env, "-m", "models:/Echo/Production", "--follow", "--interval", "0.2") as srv:
+        tamper_stage(registry, "production", "models/Echo/extra.py", b"print('not reviewed')\n")
+        wait_for(lambda: "refusing the new version of Echo" in srv.output(), "the refusal in the log")
+        assert "differs from tag" in srv.output()
+        assert srv.post("/invocations", ROW).json() == {"predictions": [1]}
+        assert srv.request("GET", "/metadata").json()["version"] == 1
