@@ -14,11 +14,11 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from importlib import metadata as _dist
 from typing import Any
 
 import falcon
 
+import gitreg
 from gitreg import uri as uris
 from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.locate import open_registry
@@ -72,13 +72,6 @@ class ScoringApp(falcon.App):
         return f"{self.models.source.describe()}: {served or 'no models yet'}"
 
 
-def _gitreg_version() -> str:
-    try:
-        return _dist.version("gitreg")
-    except _dist.PackageNotFoundError:
-        return "unknown"
-
-
 def create_app(
     model_uri: str | None = None,
     *,
@@ -128,7 +121,7 @@ def create_app(
     health = resources.Health(models, on_request)
     app.add_route("/ping", health)
     app.add_route("/health", health)
-    app.add_route("/version", resources.Version(_gitreg_version()))
+    app.add_route("/version", resources.Version(gitreg.__version__))
     invocations = resources.Invocations(models, max_body, on_request)
     if stage is not None:
         app.add_route("/models/{name}/invocations", invocations)

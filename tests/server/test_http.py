@@ -7,13 +7,13 @@ refusal is followed by a check that the server still answers.
 from __future__ import annotations
 
 import http.client
-import importlib.metadata
 import json
 from collections.abc import Iterator
 
 import pytest
 from served_models import register_seed
 
+import gitreg
 from gitreg import testing
 from gitreg.registry import Registry
 
@@ -175,7 +175,7 @@ def test_ping_health_version_answer(server: testing.ScoringServer) -> None:
     assert server.request("GET", "/health").status == 200
     version = server.request("GET", "/version")
     assert version.status == 200
-    assert version.body.decode() == importlib.metadata.version("gitreg")
+    assert version.body.decode() == gitreg.__version__
 
 
 def test_metadata_names_the_version_that_answers(server: testing.ScoringServer) -> None:
