@@ -127,6 +127,7 @@ class ModelSet:
             current = self.models
             updated = dict(current)
             events: list[str] = []
+            refusals: list[str] = []
             for name, ident in probed.items():
                 if ident is None:
                     if initial:
@@ -145,8 +146,7 @@ class ModelSet:
                         raise
                     old = current.get(name)
                     still = f"; still serving version {old.metadata.version}" if old else ""
-                    log.error("refusing the new version of %s: %s%s", name, exc, still)
-                    events.append(f"{name}: refused new version ({exc}){still}")
+                    refusals.append(f"refusing the new version of {name}: {exc}{still}")
                     continue
                 updated[name] = model
                 events.append(_swap_line(name, current.get(name), model))
@@ -157,9 +157,11 @@ class ModelSet:
                     events.append(f"{name}: left {self.source.describe()}; no longer served")
             self.models = updated  # the one atomic swap
             self.loaded = True
+        for line in refusals:
+            log.error("%s", line)
         for line in events:
             log.info("%s", line)
-        return events
+        return refusals + events
 
 
 def _swap_line(name: str, old: PyFuncModel | None, new: PyFuncModel) -> str:
