@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "push": ("gitreg.cli.remote_cmds", "push", "Push a cloned registry's new state to origin."),
     "pull": ("gitreg.cli.remote_cmds", "pull", "Pull origin's new state into a cloned registry."),
     "sync": ("gitreg.cli.remote_cmds", "sync", "Pull, then push, a cloned registry."),
+    "serve": ("gitreg.cli.serve_cmds", "serve", "Serve a model (or a stage) over HTTP, MLflow-compatible."),
+    "predict": ("gitreg.cli.serve_cmds", "predict", "Score a JSON or CSV file offline with a model."),
 }
 
 

@@ -318,6 +318,11 @@ def test_malformed_json_names_line_and_column():
         parse_request(b'{"inputs":\n  [1, 2, ]}', JSON)
 
 
+def test_integer_longer_than_pythons_digit_limit_is_an_input_error():
+    with pytest.raises(InvalidInputError, match="malformed JSON"):
+        parse_request(b'{"inputs": [' + b"1" * 9000 + b"]}", JSON)
+
+
 def test_deeply_nested_json_is_refused_as_too_deep():
     with pytest.raises(InvalidInputError, match="too deeply nested"):
         parse_request(b"[" * 100_000, JSON)
