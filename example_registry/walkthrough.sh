@@ -39,7 +39,7 @@ if gitreg serve --help >/dev/null 2>&1; then
         python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$port/ping', timeout=1)" 2>/dev/null && break
         sleep 0.1
     done
-    head -n 1 serve.log
+    grep -m1 "^Serving" serve.log || head -n 5 serve.log
     step "curl -d '{\"columns\":[\"x\"], \"data\":[[1], [-1]]}' -H 'Content-Type: application/json; format=pandas-split' -X POST localhost:$port/invocations"
     if command -v curl >/dev/null; then
         curl -s -d '{"columns":["x"], "data":[[1], [-1]]}' -H 'Content-Type: application/json; format=pandas-split' -X POST "localhost:$port/invocations"
