@@ -63,7 +63,9 @@ def test_legacy_pandas_records_reads_a_list_of_objects():
 
 
 def test_content_type_media_type_and_parameters_are_case_insensitive():
-    parsed = parse_request(body({"columns": ["x"], "data": [[1]]}), "Application/JSON; Format=Pandas-Split; Charset=UTF-8")
+    parsed = parse_request(
+        body({"columns": ["x"], "data": [[1]]}), "Application/JSON; Format=Pandas-Split; Charset=UTF-8"
+    )
     assert parsed.legacy is True
     assert parsed.data["x"].tolist() == [1]
 
