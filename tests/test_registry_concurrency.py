@@ -33,7 +33,7 @@ def run_workers(argvs: list[list[str]], go: Path, timeout: float = 240) -> list[
     for p in procs:
         out, err = p.communicate(timeout=max(1, deadline - time.monotonic()))
         assert p.returncode == 0, f"worker crashed:\n{err.decode()}"
-        results.append([json.loads(line) for line in out.decode().splitlines()])
+        results.append([r for r in map(json.loads, out.decode().splitlines()) if "ready" not in r])
     return results
 
 

@@ -3,8 +3,9 @@
     python registry_worker.py REGISTRY register MODEL COUNT [GO_FILE]
     python registry_worker.py REGISTRY promote MODEL STAGE VERSION[,VERSION...] [GO_FILE]
 
-Waits for GO_FILE to exist (so that all workers start together), then prints
-one JSON line per call: ``{"ok": version}`` or ``{"error": class, "message": text}``.
+Prints ``{"ready": true}`` once the registry is open, waits for GO_FILE to
+exist (so that all workers start together), then prints one JSON line per
+call: ``{"ok": version}`` or ``{"error": class, "message": text}``.
 Anything that is not a GitregError is a crash and exits 2 with its traceback.
 """
 
@@ -37,6 +38,7 @@ def main(argv: list[str]) -> int:
     registry_path, action, model = argv[0], argv[1], argv[2]
     go = Path(argv[5] if action == "promote" else argv[4]) if len(argv) > (5 if action == "promote" else 4) else None
     registry = Registry.open(registry_path)
+    _emit(ready=True)
     while go is not None and not go.exists():
         time.sleep(0.001)
     if action == "register":
