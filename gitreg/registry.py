@@ -24,7 +24,14 @@ from pathlib import Path
 
 from gitreg import yamlio
 from gitreg.entities import ModelVersion, RegisteredModel
-from gitreg.errors import AlreadyExistsError, ConflictError, IntegrityError, InvalidInputError, NotFoundError
+from gitreg.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    GitregError,
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+)
 from gitreg.manifest import MANIFEST_FILE, Artifact, Manifest, ModelRecord, Provenance, VersionNotes
 from gitreg.names import (
     FIXED_STAGES,
@@ -428,7 +435,7 @@ class Registry:
                 verified = [RefUpdate(u.ref, u.new, u.new) for u in created]
                 try:
                     self.store.update_refs([RefUpdate(branch, commit, head), *verified], subject)
-                except RefConflict:
+                except GitregError:  # lost the race or refused: the tags go too
                     if created:
                         self._drop_refs(created)
                     raise
