@@ -315,6 +315,26 @@ class Registry:
             return Resolved(ref, display_stage(uri.stage))
         raise InvalidInputError(f"{uri} is not a registry URI.")
 
+    def current_tree(self, uri: ModelURI) -> str | None:
+        """The id of the ``models/<name>/`` subtree a registry URI points at now,
+        or None if it points at nothing. One object read and no verification:
+        a cheap way to notice that a stage moved; :meth:`resolve` to trust it."""
+        if uri.kind == "version":
+            assert uri.version is not None
+            return self.store.tree_oid(f"{tag_ref(uri.name, uri.version)}:models/{uri.name}")
+        if uri.kind == "latest":
+            return self.store.tree_oid(f"{MAIN}:models/{uri.name}")
+        if uri.kind == "stage":
+            assert uri.stage is not None
+            return self.store.tree_oid(f"{stage_ref(uri.stage)}:models/{uri.name}")
+        raise InvalidInputError(f"{uri} is not a registry URI.")
+
+    def stage_trees(self, stage: str) -> dict[str, str]:
+        """Model name -> ``models/<name>/`` subtree id for every model in ``stage``,
+        from one tree read and unverified (resolve each to trust it)."""
+        tree = self.store.read_tree(f"{stage_ref(check_stage_name(stage))}:models") or {}
+        return {e.name: e.oid for e in tree.values() if e.is_tree}
+
     def version_numbers(self, name: str) -> list[int]:
         """Live versions of ``name`` in order, from its own tags only."""
         record = self.record(name)

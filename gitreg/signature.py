@@ -204,6 +204,10 @@ def enforce_columns(data: Any, cols: tuple[ColSpec, ...] | list[ColSpec]) -> Any
     names = [c.name for c in cols if c.name is not None]
     named = len(names) == len(cols)
     frame = to_frame(data, names if named else None)
+    if named:
+        fast = _same_numeric_type(frame, names, cols)
+        if fast is not None:
+            return fast
     if not named:
         if frame.shape[1] != len(cols):
             raise InvalidInputError(f"Input has {frame.shape[1]} column(s) but the model expects {len(cols)}.")
@@ -223,6 +227,35 @@ def enforce_columns(data: Any, cols: tuple[ColSpec, ...] | list[ColSpec]) -> Any
             continue
         out[name] = _convert(frame[name], spec.type, name)
     return pd.DataFrame(out, index=frame.index)
+
+
+_NUMERIC_KINDS = {"double": "fiub", "float": "fiub", "long": "iub", "integer": "iub"}
+
+
+def _same_numeric_type(frame: Any, names: list[str], cols: Any) -> Any:
+    """The common case of a scoring request, done in one numpy conversion: the
+    frame has exactly the signature's columns in order, every column has the
+    same numeric type and every value already converts losslessly by kind
+    (what :func:`_convert` would do column by column). None when it does not
+    apply; the general path then decides.
+
+    A scoring server pays ``enforce_columns`` on every request; the general
+    path's per-column pandas calls cost several times the prediction itself.
+    """
+    import numpy as np
+    import pandas as pd
+
+    kind = cols[0].type
+    kinds = _NUMERIC_KINDS.get(kind)
+    if kinds is None or any(c.type != kind for c in cols) or frame.columns.tolist() != names:
+        return None
+    dtypes = frame.dtypes.tolist()
+    if not all(isinstance(d, np.dtype) and d.kind in kinds for d in dtypes):
+        return None
+    target = _NUMPY_OF[kind]
+    if all(d == target for d in dtypes):
+        return frame
+    return pd.DataFrame(frame.to_numpy(dtype=target), columns=names, index=frame.index)
 
 
 def _convert(col: Any, kind: str, name: str) -> Any:

@@ -1,15 +1,22 @@
 """Helpers for testing code that uses gitreg, public like ``falcon.testing``:
-an isolated environment, a temporary registry, the seed model, free ports.
+an isolated environment, a temporary registry, the seed model, free ports,
+a scoring server in a real process.
 
 The project's own tests use exactly these.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +81,114 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class ScoringServer:
+    """``gitreg serve ARGS`` as a real process on a free 127.0.0.1 port, for tests.
+
+    A context manager: entering starts the server and waits until ``/ping``
+    answers 200 (raising with the server's output if it exits first); leaving
+    stops it with SIGTERM (SIGKILL after ``stop_timeout``). Output goes to
+    files, read with :meth:`output`, so a chatty server never blocks on a pipe.
+    """
+
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, ready_timeout: float = 60
+    ) -> None:
+        self.port = free_port()
+        self.args = ("serve", *args, "--host", "127.0.0.1", "--port", str(self.port))
+        self.env = {**os.environ, **(env or {})}
+        self.cwd = cwd
+        self.ready_timeout = ready_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ready_after: float | None = None  # seconds from start to the first 200 from /ping
+        self._logs = tempfile.TemporaryDirectory(prefix="gitreg-serve-")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ScoringServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()  # the output stays readable until this object is collected
+
+    def start(self) -> None:
+        logs = Path(self._logs.name)
+        started = time.monotonic()
+        with open(logs / "stdout", "wb") as out, open(logs / "stderr", "wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gitreg", *self.args], env=self.env, cwd=self.cwd, stdout=out, stderr=err
+            )
+        deadline = started + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gitreg serve exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if self.request("GET", "/ping", timeout=2).status == 200:
+                    self.ready_after = time.monotonic() - started
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"gitreg serve was not ready after {self.ready_timeout}s:\n{self.output()}")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> Response:
+        """One request on a new connection."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+        finally:
+            conn.close()
+
+    def post(self, path: str, body: bytes | str, content_type: str | None = "application/json") -> Response:
+        return self.request("POST", path, body, {"Content-Type": content_type} if content_type else {})
+
+    def signal(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def wait(self, timeout: float = 60) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout)
+
+    def stop(self, timeout: float = 30) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def output(self) -> str:
+        """What the server printed so far: stdout, then stderr."""
+        logs = Path(self._logs.name)
+        return "".join(
+            (logs / name).read_bytes().decode(errors="replace")
+            for name in ("stdout", "stderr")
+            if (logs / name).exists()
+        )

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demote": ("gitreg.cli.registry_cmds", "demote", "Remove a model from a stage."),
     "history": ("gitreg.cli.registry_cmds", "history", "Registrations and stage moves, newest first."),
     "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
+    "serve": ("gitreg.cli.serve_cmds", "serve", "Serve a model (or a stage) over HTTP, MLflow-compatible."),
+    "predict": ("gitreg.cli.serve_cmds", "predict", "Score a JSON or CSV file offline with a model."),
 }
 
 

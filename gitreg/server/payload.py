@@ -228,6 +228,8 @@ def _load_json(text: str) -> Any:
         ) from None
     except RecursionError:
         raise InvalidInputError("malformed JSON: too deeply nested") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4300-digit conversion limit
+        raise InvalidInputError(f"malformed JSON: {_describe(exc)}") from None
 
 
 def _parse_modern(doc: Any) -> ParsedRequest:

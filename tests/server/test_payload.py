@@ -76,7 +76,7 @@ def test_quoted_utf8_charset_is_accepted():
 
 
 def test_legacy_split_with_a_list_body_is_refused_naming_the_expected_shape():
-    with pytest.raises(InvalidInputError, match="format=pandas-split.*columns.*data"):
+    with pytest.raises(InvalidInputError, match=r"format=pandas-split.*columns.*data"):
         parse_request(body([[1], [2]]), SPLIT)
 
 
@@ -91,7 +91,7 @@ def test_legacy_split_without_data_is_refused():
 
 
 def test_legacy_records_with_an_object_body_is_refused_naming_the_expected_shape():
-    with pytest.raises(InvalidInputError, match="format=pandas-records.*array of objects"):
+    with pytest.raises(InvalidInputError, match=r"format=pandas-records.*array of objects"):
         parse_request(body({"columns": ["x"], "data": [[1]]}), RECORDS)
 
 
@@ -131,8 +131,13 @@ def test_dataframe_split_with_rows_of_different_lengths_is_refused():
         parse_request(body({"dataframe_split": {"columns": ["x", "y"], "data": [[1, 2], [3]]}}), JSON)
 
 
+def test_dataframe_split_with_rows_mixed_with_scalars_is_refused():
+    with pytest.raises(InvalidInputError, match="mixes rows"):
+        parse_request(body({"dataframe_split": {"columns": ["x"], "data": [[1], None]}}), JSON)
+
+
 def test_dataframe_split_must_be_an_object():
-    with pytest.raises(InvalidInputError, match="'dataframe_split' must be a JSON object.*got a JSON array"):
+    with pytest.raises(InvalidInputError, match=r"'dataframe_split' must be a JSON object.*got a JSON array"):
         parse_request(body({"dataframe_split": [[1]]}), JSON)
 
 
@@ -246,7 +251,7 @@ def test_json_object_without_input_key_is_refused_naming_the_four_keys():
 
 
 def test_json_object_with_only_unknown_keys_is_refused_naming_the_four_keys_and_them():
-    with pytest.raises(InvalidInputError, match="dataframe_split.*inputs.*found only 'data', 'rows'"):
+    with pytest.raises(InvalidInputError, match=r"dataframe_split.*inputs.*found only 'data', 'rows'"):
         parse_request(body({"data": [1], "rows": 2}), JSON)
 
 
@@ -261,7 +266,7 @@ def test_input_key_with_unknown_extra_keys_is_refused_naming_the_extras():
 
 
 def test_json_array_without_format_is_refused_with_a_hint():
-    with pytest.raises(InvalidInputError, match="got a JSON array.*format=pandas-records"):
+    with pytest.raises(InvalidInputError, match=r"got a JSON array.*format=pandas-records"):
         parse_request(body([{"x": 1}]), JSON)
 
 
@@ -304,13 +309,18 @@ def test_unsupported_media_type_is_an_invalid_input_error():
 
 
 def test_non_utf8_body_is_refused():
-    with pytest.raises(InvalidInputError, match="not valid UTF-8.*byte 11"):
+    with pytest.raises(InvalidInputError, match=r"not valid UTF-8.*byte 11"):
         parse_request(b'{"inputs": \xff[1]}', JSON)
 
 
 def test_malformed_json_names_line_and_column():
     with pytest.raises(InvalidInputError, match="malformed JSON at line 2 column 10: Expecting value"):
         parse_request(b'{"inputs":\n  [1, 2, ]}', JSON)
+
+
+def test_integer_longer_than_pythons_digit_limit_is_an_input_error():
+    with pytest.raises(InvalidInputError, match="malformed JSON"):
+        parse_request(b'{"inputs": [' + b"1" * 9000 + b"]}", JSON)
 
 
 def test_deeply_nested_json_is_refused_as_too_deep():

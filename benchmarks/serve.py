@@ -1,0 +1,342 @@
+"""Load-test ``gitreg serve`` (and, optionally, ``mlflow models serve``) on the seed model.
+
+Bounded: each scenario runs a fixed number of seconds on 127.0.0.1, at 1 and
+16 concurrent keep-alive connections, with a single-row and a 1,000-row
+``dataframe_split`` body. Prints requests/s, p50 and p99 latency (medians
+over ``--runs``), the time from starting the server to its first 200 from
+``/ping``, and the resident memory of each worker read from /proc.
+
+Uses ``wrk`` when it is installed, else a Python client (threads, one
+keep-alive ``http.client`` connection each; it is slower than wrk, so its
+figures are a floor). With ``--mlflow-python PATH`` naming a Python that can
+``import mlflow``, the seed model is also saved in MLflow's format and
+served by ``mlflow models serve --env-manager local`` with the same worker
+count, and the ratios gitreg/MLflow are printed.
+
+    PYTHONPATH=. python benchmarks/serve.py --seconds 10 --runs 3 [--workers 1] [--mlflow-python PATH]
+
+The figures depend on the machine and on what else runs on it; quote them
+with that caveat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitreg import testing
+
+CONNECTIONS = (1, 16)
+SCENARIOS = {"1 row": 1, "1,000 rows": 1000}
+
+
+@dataclass(frozen=True)
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def body_for(rows: int) -> bytes:
+    data = [[(i % 7) - 3.0] for i in range(rows)]
+    return json.dumps({"dataframe_split": {"columns": ["x"], "data": data}}).encode()
+
+
+# --------------------------------------------------------------------------- servers
+
+
+class Server:
+    """A scoring server process: started, timed to its first /ping, measured, stopped."""
+
+    def __init__(self, label: str, argv: list[str], port: int, env: dict[str, str], logs: Path) -> None:
+        self.label = label
+        self.argv = argv
+        self.port = port
+        self.env = env
+        self.logs = logs
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.ready_after = float("nan")
+
+    def start(self, timeout: float = 180) -> None:
+        started = time.monotonic()
+        with open(self.logs / f"{self.label}.log", "wb") as log:
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        while time.monotonic() - started < timeout:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.label} exited early; see {self.logs / (self.label + '.log')}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/ping")
+                if conn.getresponse().status == 200:
+                    self.ready_after = time.monotonic() - started
+                    conn.close()
+                    return
+                conn.close()
+            except OSError:
+                pass
+            time.sleep(0.01)
+        self.stop()
+        raise SystemExit(f"{self.label} was not ready after {timeout}s")
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each worker (the master's non-git descendants that serve)."""
+        assert self.proc is not None
+        tree = _descendants(self.proc.pid)
+        workers = [p for p in tree if _is_worker(p)] or [self.proc.pid]
+        return [_rss_mb(p) for p in workers]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _is_worker(pid: int) -> bool:
+    """A Python process (gunicorn/uvicorn worker), not git or a shell."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    exe = os.path.basename(cmd[0].decode(errors="replace")) if cmd and cmd[0] else ""
+    return exe.startswith("python") and b"multiprocessing.resource_tracker" not in b" ".join(cmd)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --------------------------------------------------------------------------- load
+
+
+def load_wrk(port: int, body: bytes, connections: int, seconds: float, tmp: Path) -> Result:
+    (tmp / "body.json").write_bytes(body)
+    script = tmp / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'local f = io.open("{tmp / "body.json"}", "rb")\n'
+        "wrk.body = f:read('*a')\nf:close()\n"
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}/invocations"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _wrk_ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _wrk_ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return Result(rps, p50, p99, errors)
+
+
+def _wrk_ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def load_python(port: int, body: bytes, connections: int, seconds: float, tmp: Path) -> Result:
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+    deadline = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        while (start := time.monotonic()) < deadline:
+            try:
+                conn.request("POST", "/invocations", body, headers)
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    errors[i] += 1
+                latencies[i].append(time.monotonic() - start)
+            except (OSError, http.client.HTTPException):
+                errors[i] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    every = sorted(x for per in latencies for x in per)
+    if not every:
+        return Result(0.0, float("nan"), float("nan"), sum(errors))
+    return Result(
+        len(every) / elapsed,
+        every[len(every) // 2] * 1e3,
+        every[min(len(every) - 1, int(len(every) * 0.99))] * 1e3,
+        sum(errors),
+    )
+
+
+def measure(server: Server, args: argparse.Namespace, tmp: Path) -> dict[tuple[str, int], Result]:
+    load = load_wrk if shutil.which("wrk") else load_python
+    results = {}
+    for scenario, rows in SCENARIOS.items():
+        body = body_for(rows)
+        for connections in CONNECTIONS:
+            runs = []
+            for run in range(args.runs):
+                r = load(server.port, body, connections, args.seconds, tmp)
+                runs.append(r)
+                print(
+                    f"  {server.label}: {scenario}, {connections} conn, run {run + 1}/{args.runs}: "
+                    f"{r.rps:8.1f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms  errors {r.errors}",
+                    flush=True,
+                )
+            results[(scenario, connections)] = Result(
+                statistics.median(r.rps for r in runs),
+                statistics.median(r.p50_ms for r in runs),
+                statistics.median(r.p99_ms for r in runs),
+                sum(r.errors for r in runs),
+            )
+    return results
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def build_registry(root: Path, env: dict[str, str]) -> Path:
+    """A registry holding the seed model as LogisticRegression version 1, built in a child process."""
+    script = (
+        "import pandas as pd, gitreg.sklearn\n"
+        "from gitreg import testing\nfrom gitreg.registry import Registry\n"
+        f"reg = Registry.init({str(root / 'registry')!r})\n"
+        "gitreg.sklearn.log_model(testing.seed_model(), 'model', registered_model_name='LogisticRegression',\n"
+        "    input_example=pd.DataFrame({'x': [1.0, -1.0]}), registry=reg)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True)
+    return root / "registry"
+
+
+def mlflow_model(python: str, root: Path) -> Path | None:
+    """The seed model saved by MLflow itself, or None if ``python`` cannot import mlflow."""
+    probe = subprocess.run([python, "-c", "import mlflow, sklearn"], capture_output=True)
+    if probe.returncode != 0:
+        print(f"MLflow: skipped ({python} cannot import mlflow and sklearn).")
+        return None
+    path = root / "mlflow-model"
+    script = (
+        "import sys, numpy as np, pandas as pd, mlflow.sklearn\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "X = np.array([-2, -1, 0, 1, 2, 1]).reshape(-1, 1); y = np.array([0, 0, 1, 1, 1, 0])\n"
+        "mlflow.sklearn.save_model(LogisticRegression().fit(X, y), sys.argv[1],\n"
+        "    input_example=pd.DataFrame({'x': [1.0, -1.0]}))\n"
+    )
+    subprocess.run([python, "-c", script, str(path)], check=True, capture_output=True)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10, help="length of each run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (medians are reported)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None, help="gitreg serve --threads (default: its own)")
+    parser.add_argument("--mlflow-python", default=None, metavar="PATH", help="a Python with mlflow installed")
+    parser.add_argument("--no-access-log", action="store_true", help="serve gitreg without its access log")
+    args = parser.parse_args()
+
+    print(f"load generator: {'wrk' if shutil.which('wrk') else 'Python threads (slower than wrk)'}; "
+          f"{args.runs} run(s) x {args.seconds:g} s per scenario; {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="gitreg-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        env = {**os.environ, **testing.isolated_env(tmp / "env")}
+        registry = build_registry(tmp, env)
+        port = testing.free_port()
+        argv = [sys.executable, "-m", "gitreg", "serve", "-m", "models:/LogisticRegression/1", "-r", str(registry),
+                "--port", str(port), "--workers", str(args.workers)]  # fmt: skip
+        if args.no_access_log:
+            argv.append("--no-access-log")
+        if args.threads:
+            argv += ["--threads", str(args.threads)]
+        servers = [Server("gitreg", argv, port, env, tmp)]
+        if args.mlflow_python:
+            model = mlflow_model(args.mlflow_python, tmp)
+            if model is not None:
+                mport = testing.free_port()
+                margv = [args.mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
+                         "local", "-h", "127.0.0.1", "-p", str(mport), "-w", str(args.workers)]  # fmt: skip
+                servers.append(Server("mlflow", margv, mport, {**env, "PATH": os.environ["PATH"]}, tmp))
+        else:
+            print("MLflow: skipped (pass --mlflow-python PATH to compare).", flush=True)
+
+        report: dict[str, tuple[Server, dict[tuple[str, int], Result], list[float]]] = {}
+        for server in servers:
+            print(f"{server.label}: starting with {args.workers} worker(s)...", flush=True)
+            server.start()
+            print(f"{server.label}: first 200 from /ping {server.ready_after:.2f} s after start", flush=True)
+            try:
+                results = measure(server, args, tmp)
+                rss = server.worker_rss_mb()
+            finally:
+                server.stop()
+            report[server.label] = (server, results, rss)
+
+    print("\nmedians" + (f" of {args.runs} runs" if args.runs > 1 else "") + f", {args.workers} worker(s):")
+    for label, (server, results, rss) in report.items():
+        print(f"{label}: ready {server.ready_after:.2f} s, RSS per worker {', '.join(f'{m:.0f}' for m in rss)} MB")
+        for (scenario, connections), r in results.items():
+            print(f"  {scenario:>10}, {connections:>2} conn: {r.rps:8.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
+                  f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}")  # fmt: skip
+    if "mlflow" in report:
+        ours, theirs = report["gitreg"][1], report["mlflow"][1]
+        print("gitreg / MLflow:")
+        for key in ours:
+            print(f"  {key[0]:>10}, {key[1]:>2} conn: {ours[key].rps / theirs[key].rps:5.1f}x req/s, "
+                  f"p99 {theirs[key].p99_ms / ours[key].p99_ms:5.1f}x lower")  # fmt: skip
+        print(f"  start: {report['mlflow'][0].ready_after / report['gitreg'][0].ready_after:.1f}x faster; "
+              f"RSS: {max(report['mlflow'][2]) / max(report['gitreg'][2]):.1f}x smaller")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

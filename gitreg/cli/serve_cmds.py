@@ -1,0 +1,165 @@
+"""Scoring commands: serve (HTTP, under gunicorn) and predict (a file, offline)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gitreg.cli.output import registry_option, say
+
+_DEFAULT_MAX_BODY = 50 * 2**20
+
+
+def _registry_location(registry: str | None) -> str | None:
+    ctx = click.get_current_context()
+    return registry or (ctx.find_root().obj or {}).get("registry")
+
+
+@click.command()
+@click.option("-m", "--model-uri", metavar="URI", help="Model to serve: models:/NAME/VERSION|STAGE|latest, NAME@ALIAS.")
+@click.option("--stage", metavar="STAGE", help="Serve every model in STAGE at /models/NAME/invocations (no -m).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("-p", "--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per worker: requests scored at once per worker (idle keep-alive connections need none).",
+)
+@click.option(
+    "-t",
+    "--timeout",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Seconds before a stuck worker is restarted.",
+)
+@click.option(
+    "--max-body",
+    default=_DEFAULT_MAX_BODY,
+    show_default=True,
+    type=click.IntRange(1),
+    metavar="BYTES",
+    help="Largest request body accepted; larger ones get 413.",
+)
+@click.option("--follow", is_flag=True, help="Watch the stage/alias/latest and swap to a new version when it moves.")
+@click.option(
+    "--interval",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds between --follow checks.",
+)
+@click.option("--debug", is_flag=True, help="Include tracebacks in 500 responses (never in production).")
+@click.option("--no-access-log", is_flag=True, help="Do not log a line per request.")
+@registry_option
+def serve(
+    model_uri: str | None,
+    stage: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: int,
+    max_body: int,
+    follow: bool,
+    interval: float,
+    debug: bool,
+    no_access_log: bool,
+    registry: str | None,
+) -> None:
+    """Serve a model over HTTP, compatible with MLflow's scoring server.
+
+    POST /invocations takes JSON ({"dataframe_split": ...}, {"dataframe_records": ...},
+    {"instances": ...}, {"inputs": ...}, each with optional "params"), the MLflow 1.x bodies
+    with Content-Type application/json; format=pandas-split (or pandas-records), answered
+    with a bare list, and CSV (text/csv). A request without Content-Type is read as JSON;
+    only UTF-8 is accepted. GET /ping and /health answer 200 once the model is loaded,
+    /version gives gitreg's version, /metadata the version that answers.
+
+    Runs under gunicorn; SIGTERM or Ctrl-C stops it after the requests in flight.
+    """
+    import logging
+
+    from gitreg.server.app import create_app
+    from gitreg.server.runner import ServerOptions, run
+
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S %z",
+        stream=sys.stderr,
+    )
+    if (model_uri is None) == (stage is None):
+        raise click.UsageError("Give -m URI to serve one model, or --stage STAGE to serve a stage (not both).")
+    app = create_app(
+        model_uri,
+        registry=_registry_location(registry),
+        stage=stage,
+        max_body=max_body,
+        follow=follow,
+        interval=interval,
+        debug=debug,
+    )
+    plural = "worker" if workers == 1 else "workers"
+    what = app.describe()
+    where = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    following = f", following every {interval:g}s" if follow else ""
+
+    def ready() -> None:
+        say(f"Serving {what} on {where} with {workers} {plural}{following}")
+        sys.stdout.flush()
+
+    options = ServerOptions(
+        host=host, port=port, workers=workers, threads=threads, timeout=timeout, access_log=not no_access_log
+    )
+    run(app, options, ready)
+
+
+@click.command()
+@click.option("-m", "--model-uri", required=True, metavar="URI", help="Model to score with.")
+@click.option("-i", "--input-path", required=True, metavar="INPUT", help="File to score ('-' for stdin).")
+@click.option(
+    "-t",
+    "--content-type",
+    type=click.Choice(["json", "csv"]),
+    default=None,
+    help="How INPUT is written (default: csv for *.csv, else json), as /invocations reads it.",
+)
+@click.option("-o", "--output-path", metavar="OUTPUT", default=None, help="Write predictions here (default: stdout).")
+@registry_option
+def predict(
+    model_uri: str, input_path: str, content_type: str | None, output_path: str | None, registry: str | None
+) -> None:
+    """Score INPUT offline with the parsing and checks of POST /invocations.
+
+    A JSON INPUT takes the server's forms ({"dataframe_split": ...}, {"dataframe_records": ...},
+    {"instances": ...}, {"inputs": ...}); predictions are written as the server's JSON body,
+    {"predictions": [...]}.
+    """
+    from gitreg.errors import InvalidInputError
+    from gitreg.pyfunc import load_model
+    from gitreg.server.payload import parse_request
+    from gitreg.server.scoring import score
+
+    if content_type is None:
+        content_type = "csv" if input_path.lower().endswith(".csv") else "json"
+    try:
+        body = sys.stdin.buffer.read() if input_path == "-" else Path(input_path).read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"Cannot read {input_path}: {exc.strerror}.") from None
+    media = "text/csv" if content_type == "csv" else "application/json"
+    request = parse_request(body, media)
+    model = load_model(model_uri, _registry_location(registry))
+    out = score(model, request)
+    if output_path is None:
+        sys.stdout.buffer.write(out + b"\n")
+        return
+    Path(output_path).write_bytes(out + b"\n")
+    m = model.metadata
+    label = f"{m.name} version {m.version}" if m.version else m.uri
+    say(f"Wrote predictions for {input_path} by {label} to {output_path}.")

@@ -1,0 +1,161 @@
+"""``create_app``: the scoring server as a WSGI application.
+
+Importable so that users can run it under any WSGI server::
+
+    from gitreg.server import create_app
+    application = create_app("models:/LogisticRegression/Production", follow=True)
+
+``gitreg serve`` runs the same app under gunicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from importlib import metadata as _dist
+from typing import Any
+
+import falcon
+
+from gitreg import uri as uris
+from gitreg.errors import InvalidInputError, NotFoundError
+from gitreg.locate import open_registry
+from gitreg.names import check_stage_name, display_stage
+from gitreg.registry import Registry
+from gitreg.server import resources
+from gitreg.server.errors import ServerErrors
+from gitreg.server.follow import Follower, ModelSet, StageSource, UriSource, check_followable
+
+__all__ = ["DEFAULT_INTERVAL", "DEFAULT_MAX_BODY", "ScoringApp", "create_app"]
+
+log = logging.getLogger("gitreg.server")
+
+DEFAULT_MAX_BODY = 50 * 2**20
+DEFAULT_INTERVAL = 2.0
+
+
+class ScoringApp(falcon.App):
+    """A ``falcon.App`` that also knows what it serves.
+
+    ``models`` is the :class:`ModelSet` answering requests; ``follower`` the
+    watcher keeping it current under ``follow`` (None otherwise), which a WSGI
+    server that forks should start in each worker with
+    ``app.start_following()`` (the app also starts it on its first request).
+    """
+
+    def __init__(self, models: ModelSet, follower: Follower | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.models = models
+        self.follower = follower
+
+    def start_following(self) -> None:
+        if self.follower is not None:
+            self.follower.ensure_running()
+
+    def stop_following(self) -> None:
+        """Stop watching in this process (the thread ends within one interval)."""
+        if self.follower is not None:
+            self.follower.stop()
+
+    def describe(self) -> str:
+        """One line naming what answers, for the log and the 'ready' line."""
+        models = self.models.models
+        if self.models.default_name:
+            model = models.get(self.models.default_name)
+            if model is None:
+                return "no model yet"
+            m = model.metadata
+            return f"{m.name or m.path} version {m.version} ({m.uri})" if m.version else f"{m.path} ({m.uri})"
+        served = ", ".join(f"{n} version {m.metadata.version}" for n, m in sorted(models.items()))
+        return f"{self.models.source.describe()}: {served or 'no models yet'}"
+
+
+def _gitreg_version() -> str:
+    try:
+        return _dist.version("gitreg")
+    except _dist.PackageNotFoundError:
+        return "unknown"
+
+
+def create_app(
+    model_uri: str | None = None,
+    *,
+    registry: str | os.PathLike[str] | Registry | None = None,
+    stage: str | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    follow: bool = False,
+    interval: float = DEFAULT_INTERVAL,
+    debug: bool = False,
+    refresh: Callable[[], object] | None = None,
+    background_load: bool = False,
+) -> ScoringApp:
+    """Build the scoring app for ``model_uri`` or, with ``stage``, for every model in a stage.
+
+    One model: ``POST /invocations``, ``GET /metadata``. A stage:
+    ``POST /models/<name>/invocations``, ``GET /models/<name>/metadata`` and
+    ``GET /metadata`` listing them all. Both: ``GET /ping``, ``/health``,
+    ``/version``.
+
+    The model is loaded before this returns (so a bad URI or a tampered
+    version fails here: NotFoundError, IntegrityError, InvalidInputError),
+    unless ``background_load``, where ``/ping`` answers 503 until it is
+    loaded. ``follow`` re-checks the stage, alias or ``latest`` every
+    ``interval`` seconds and swaps in a new version atomically; ``refresh``
+    runs before each check (e.g. to fetch a remote registry). ``debug`` adds
+    tracebacks to 500 responses. Bodies over ``max_body`` bytes get a 413.
+    """
+    if (model_uri is None) == (stage is None):
+        raise InvalidInputError("Give a model URI (-m) or a stage (--stage) to serve, not both and not neither.")
+    if max_body < 1:
+        raise InvalidInputError(f"max_body must be a positive number of bytes, got {max_body}.")
+    if stage is not None:
+        canonical = check_stage_name(stage)
+        models = ModelSet(StageSource(canonical, open_registry(registry)), keep_missing=False, refresh=refresh)
+    else:
+        parsed = uris.parse(str(model_uri))
+        if follow:
+            check_followable(parsed)
+        reg = open_registry(registry) if parsed.is_registry else None
+        source = UriSource(parsed, reg)
+        models = ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh)
+    follower = Follower(models, interval) if follow else None
+
+    app = ScoringApp(models, follower, media_type=falcon.MEDIA_JSON)
+    ServerErrors(debug).install(app)
+    on_request = follower.ensure_running if follower is not None else _nothing
+    health = resources.Health(models, on_request)
+    app.add_route("/ping", health)
+    app.add_route("/health", health)
+    app.add_route("/version", resources.Version(_gitreg_version()))
+    invocations = resources.Invocations(models, max_body, on_request)
+    if stage is not None:
+        app.add_route("/models/{name}/invocations", invocations)
+        app.add_route("/models/{name}/metadata", resources.Metadata(models))
+        app.add_route("/metadata", resources.StageMetadata(models, display_stage(check_stage_name(stage))))
+    else:
+        app.add_route("/invocations", invocations)
+        app.add_route("/metadata", resources.Metadata(models))
+
+    if background_load:
+        threading.Thread(target=_load_logged, args=(models,), name="gitreg-load", daemon=True).start()
+    else:
+        models.sync(initial=True)
+        if stage is not None and not models.models and not follow:
+            raise NotFoundError(
+                f"Stage {display_stage(check_stage_name(stage))!r} holds no models; promote one first "
+                "(gitreg promote NAME VERSION STAGE), or pass --follow to serve them as they arrive."
+            )
+    return app
+
+
+def _nothing() -> None:
+    pass
+
+
+def _load_logged(models: ModelSet) -> None:
+    try:
+        models.sync(initial=True)
+    except Exception:
+        log.exception("loading %s failed; the server answers 503", models.source.describe())

@@ -1,0 +1,104 @@
+"""Running the scoring app under gunicorn, the production WSGI server of ``gitreg serve``.
+
+The app is built (the model resolved, verified and loaded) in the master
+before any worker is forked, so a bad URI fails before a port is opened,
+workers share the loaded model's memory copy-on-write and each answers as
+soon as it is forked. Workers are gunicorn's threaded workers, which keep
+connections alive (the synchronous worker closes each connection after one
+request, which costs more than scoring a row).
+
+Shutdown is graceful on SIGTERM *and* SIGINT (gunicorn's own SIGINT is a
+quick exit): the master stops accepting, workers finish the requests in
+flight (within ``graceful_timeout``) and the master exits 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.gthread import ThreadWorker
+
+from gitreg.server.app import ScoringApp
+
+__all__ = ["ServerOptions", "run"]
+
+_ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 5001
+    workers: int = 1
+    threads: int = 4
+    timeout: int = 60
+    graceful_timeout: int = 30
+    keepalive: int = 5
+    access_log: bool = True
+
+
+class GracefulWorker(ThreadWorker):
+    """gunicorn's threaded worker, finishing its requests on SIGINT as on SIGTERM."""
+
+    def init_signals(self) -> None:
+        super().init_signals()
+        signal.signal(signal.SIGINT, self.handle_exit)
+
+
+class _GracefulArbiter(Arbiter):
+    """gunicorn's master, with SIGINT (Ctrl-C) a graceful stop like SIGTERM."""
+
+    def handle_int(self) -> None:
+        raise StopIteration
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app: ScoringApp, options: ServerOptions, on_ready: Callable[[], None]) -> None:
+        self.app = app
+        self.options = options
+        self.on_ready = on_ready
+        super().__init__()
+
+    def load_config(self) -> None:
+        o = self.options
+        settings: dict[str, Any] = {
+            "bind": [f"[{o.host}]:{o.port}" if ":" in o.host else f"{o.host}:{o.port}"],
+            "workers": o.workers,
+            "threads": o.threads,
+            "worker_class": GracefulWorker,
+            "timeout": o.timeout,
+            "graceful_timeout": o.graceful_timeout,
+            "keepalive": o.keepalive,
+            "preload_app": True,
+            "accesslog": "-" if o.access_log else None,
+            "access_log_format": _ACCESS_FORMAT,
+            "errorlog": "-",
+            "proc_name": "gitreg-serve",
+            "when_ready": lambda arbiter: self.on_ready(),
+            "post_worker_init": lambda worker: self.app.start_following(),
+        }
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: no shared socket in $HOME
+            settings["control_socket_disable"] = True
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> ScoringApp:
+        return self.app
+
+    def run(self) -> None:
+        try:
+            _GracefulArbiter(self).run()
+        except RuntimeError as exc:  # gunicorn's way of saying it could not start
+            print(f"Error: {exc}", file=sys.stderr)
+            sys.exit(1)
+
+
+def run(app: ScoringApp, options: ServerOptions, on_ready: Callable[[], None]) -> None:
+    """Serve ``app`` until SIGTERM or SIGINT; ``on_ready`` runs once the port is bound."""
+    _Server(app, options, on_ready).run()
