@@ -103,8 +103,9 @@ def _killed_checkout(store: GitStore, old: str, new: str) -> bool:
     """Whether every difference between the work tree and the index is a file
     git itself wrote for a commit between ``old`` and ``new`` (a sync killed
     half way through its checkout), with nothing staged: then there is no user
-    edit to keep and the checkout can simply be redone. A file cut short
-    (git killed while writing it) counts as git's own."""
+    edit to keep and the checkout can simply be redone. A file cut short or
+    missing (git unlinks a file before writing its new content) counts as
+    git's own: redoing the checkout restores it, so no authored content is lost."""
     try:
         if store.git("diff-index", "--cached", "--name-only", old, "--").strip():
             return False
@@ -127,7 +128,10 @@ def _killed_checkout(store: GitStore, old: str, new: str) -> bool:
     )
     actual: dict[str, str | None] = {p: None for p in paths}
     actual.update(zip(present, oids.decode().split(), strict=True))
-    return all(actual[p] in written.get(p, set()) or _torn_write(store, p, written.get(p, set())) for p in paths)
+    return all(
+        actual[p] is None or actual[p] in written.get(p, set()) or _torn_write(store, p, written.get(p, set()))
+        for p in paths
+    )
 
 
 def _torn_write(store: GitStore, path: str, candidates: set[str | None]) -> bool:
