@@ -106,11 +106,14 @@ def test_create_model_round_trips_or_refuses_without_writing_anything(shared, na
         assume(False)
     else:
         assert reg.get_model(name).name == name
-        assert f"models/{name}.yaml" in subprocess.run(
-            ["git", "-C", str(reg.path), "ls-tree", "-r", "--name-only", "main", "--", f"models/{name}.yaml"],
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()
+        assert (
+            f"models/{name}.yaml"
+            in subprocess.run(
+                ["git", "-C", str(reg.path), "ls-tree", "-r", "--name-only", "main", "--", f"models/{name}.yaml"],
+                capture_output=True,
+                text=True,
+            ).stdout.splitlines()
+        )
     assert snapshot(root, reg.path) == before_files
 
 
@@ -133,7 +136,7 @@ def test_promote_to_any_stage_name_round_trips_or_refuses(shared, stage: str):
 @SLOW
 @given(key=names, value=st.text(max_size=300))
 def test_tags_round_trip_exactly_or_are_refused(shared, key: str, value: str):
-    reg, root = shared
+    reg, _ = shared
     before_refs = refs(reg.path)
     try:
         check_tag_key(key)
@@ -142,3 +145,17 @@ def test_tags_round_trip_exactly_or_are_refused(shared, key: str, value: str):
         assert refs(reg.path) == before_refs
         return
     assert reg.get_model("m").tags[key] == value
+
+
+@pytest.mark.parametrize(
+    "value", ["\ud800", "a\x85b", "\u2028", "\x1b[2J", "\ufeff", "---\n...", "!!python/object:os.system", "\r\n", " "]
+)
+def test_awkward_tag_values_round_trip_exactly_or_are_refused(shared, value: str):
+    reg, _ = shared
+    before_refs = refs(reg.path)
+    try:
+        reg.set_model_tag("m", "awkward", value)
+    except InvalidInputError:
+        assert refs(reg.path) == before_refs
+        return
+    assert reg.get_model("m").tags["awkward"] == value
