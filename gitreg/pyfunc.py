@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,10 @@ def _locate(parsed: uris.ModelURI, registry: Any) -> tuple[Path, ModelMetadata]:
 
 
 def load_model(
-    model_uri: str | os.PathLike[str], registry: str | os.PathLike[str] | Registry | None = None
+    model_uri: str | os.PathLike[str],
+    registry: str | os.PathLike[str] | Registry | None = None,
+    *,
+    trusted_types: Sequence[str] | None = None,
 ) -> PyFuncModel:
     """Load ``models:/Name/3``, ``models:/Name/Production``, ``models:/Name@alias``,
     ``models:/Name/latest``, ``runs:/<id>/model`` or a local model directory.
@@ -156,10 +160,18 @@ def load_model(
     Raises NotFoundError for an unknown model, version or empty stage,
     IntegrityError when stored content differs from its manifest (before
     anything is unpickled) and InvalidInputError for a malformed URI.
+
+    ``trusted_types`` (skops-format models only): the types the loader
+    allows beyond skops' safe defaults; without it, the registry's
+    ``registry.yaml`` ``trusted_types`` list. Never taken from the model.
     """
     parsed = uris.parse(os.fspath(model_uri))
     path, meta = _locate(parsed, registry)
-    return PyFuncModel(load_flavor(path, meta.flavor), meta)
+    if trusted_types is None and parsed.is_registry:
+        from gitreg.locate import open_registry
+
+        trusted_types = open_registry(registry).trusted_types()
+    return PyFuncModel(load_flavor(path, meta.flavor, tuple(trusted_types or ())), meta)
 
 
 def save_model(

@@ -217,6 +217,17 @@ class Registry:
             return None
         return ModelRecord.from_yaml(raw, f"models/{name}.yaml")
 
+    def trusted_types(self) -> tuple[str, ...]:
+        """``trusted_types`` from ``registry.yaml`` on main: the types a
+        skops-format model may construct beyond skops' safe defaults. Whoever
+        can change main's configuration decides what loaders trust."""
+        raw = self.store.read_blob(f"{MAIN}:{CONFIG_FILE}")
+        config = yamlio.load_mapping(raw or b"{}", CONFIG_FILE)
+        types = config.get("trusted_types") or []
+        if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+            raise InvalidInputError(f"{CONFIG_FILE}: trusted_types must be a list of fully qualified type names.")
+        return tuple(types)
+
     def record(self, name: str) -> ModelRecord:
         check_model_name(name)
         rec = self._record_at(MAIN, name)
