@@ -1,12 +1,58 @@
 """A model's history: registrations (from its own tags) and stage moves
-(from each stage branch's log), merged newest first."""
+(from each stage branch's first-parent log), merged newest first.
+
+A stage move that arrived through a pull request is recognised from what
+forges write: a merge commit "Merge pull request #12 from org/branch"
+(GitHub), "Merge branch 'promote/...' into 'stages/...'" with "See merge
+request org/repo!12" (GitLab), or a squash commit ending in "(#12)". Rebase
+and fast-forward merges leave no trace of the request and show as the
+commits themselves.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from gitreg.registry import Registry
+from gitreg.registry import Registry, StageMove
+
+_GITHUB_MERGE = re.compile(r"^Merge pull request #(?P<number>\d+) from (?P<branch>\S+)")
+_BRANCH_MERGE = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'")
+_GITLAB_REQUEST = re.compile(r"See merge request \S*!(?P<number>\d+)")
+_SQUASH = re.compile(r"\(#(?P<number>\d+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """How a stage move was merged: ``kind`` is "merge" or "squash"."""
+
+    kind: str
+    number: int | None
+    branch: str | None
+
+    def describe(self) -> str:
+        number = f"#{self.number}" if self.number is not None else ""
+        where = f" from {self.branch}" if self.branch else ""
+        return f"{self.kind} {number}{where}".replace("  ", " ").strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "number": self.number, "branch": self.branch}
+
+
+def pull_request_of(subject: str, body: str = "") -> PullRequest | None:
+    """The pull request a commit's message says it merged, if any."""
+    m = _GITHUB_MERGE.match(subject)
+    if m:
+        return PullRequest("merge", int(m.group("number")), m.group("branch"))
+    m = _BRANCH_MERGE.match(subject)
+    if m:
+        request = _GITLAB_REQUEST.search(body)
+        return PullRequest("merge", int(request.group("number")) if request else None, m.group("branch"))
+    m = _SQUASH.search(subject)
+    if m:
+        return PullRequest("squash", int(m.group("number")), None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -19,14 +65,17 @@ class Event:
     author: str
     commit: str
     subject: str
+    pull_request: PullRequest | None = None
 
     def describe(self) -> str:
         if self.event == "registered":
             return f"version {self.version} registered"
         if self.version is None:
-            return f"{self.stage}: version {self.previous} removed"
-        was = f"version {self.previous}" if self.previous else "(none)"
-        return f"{self.stage}: {was} -> version {self.version}"
+            text = f"{self.stage}: version {self.previous} removed"
+        else:
+            was = f"version {self.previous}" if self.previous else "(none)"
+            text = f"{self.stage}: {was} -> version {self.version}"
+        return f"{text} ({self.pull_request.describe()})" if self.pull_request else text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +87,7 @@ class Event:
             "author": self.author,
             "commit": self.commit,
             "subject": self.subject,
+            "pull_request": self.pull_request.to_dict() if self.pull_request else None,
         }
 
 
@@ -53,7 +103,19 @@ def model_history(registry: Registry, name: str, stages: list[str] | None = None
                     Event(info.date, "registered", int(tail), None, None, info.who, info.peeled, info.subject)
                 )
     for move in registry.stage_history(name, stages):
-        events.append(
-            Event(move.time, "stage", move.version, move.stage, move.previous, move.author, move.commit, move.subject)
-        )
+        events.append(_stage_event(move))
     return sorted(events, key=lambda e: (e.time, e.event == "stage", e.version or 0), reverse=True)
+
+
+def _stage_event(move: StageMove) -> Event:
+    return Event(
+        move.time,
+        "stage",
+        move.version,
+        move.stage,
+        move.previous,
+        move.author,
+        move.commit,
+        move.subject,
+        pull_request_of(move.subject, move.body),
+    )

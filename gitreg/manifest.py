@@ -192,6 +192,11 @@ class ModelRecord:
     tags: dict[str, str] = field(default_factory=dict)
     notes: dict[int, VersionNotes] = field(default_factory=dict)
     deleted: tuple[int, ...] = ()
+    #: version -> the git tree of ``models/<name>/`` it was registered with.
+    #: Appended at registration and never edited, it lets ``gitreg check``
+    #: tell a version tag that was moved (``git tag -f``) from one that wasn't:
+    #: the tag itself cannot rewrite this file on main.
+    registered: dict[int, str] = field(default_factory=dict)
 
     def version_notes(self, version: int) -> VersionNotes:
         return self.notes.get(version, VersionNotes())
@@ -214,6 +219,8 @@ class ModelRecord:
             "versions": {v: {"description": n.description, "tags": n.tags} for v, n in sorted(self.notes.items())},
             "deleted": list(self.deleted),
         }
+        if self.registered:
+            data["registered"] = dict(sorted(self.registered.items()))
         return yamlio.dump(data)
 
     @classmethod
@@ -230,6 +237,11 @@ class ModelRecord:
         deleted = d.get("deleted") or []
         if not isinstance(deleted, list) or not all(isinstance(v, int) for v in deleted):
             raise InvalidInputError(f"{where}: 'deleted' must be a list of version numbers.")
+        registered = d.get("registered") or {}
+        if not isinstance(registered, dict) or not all(
+            isinstance(v, int) and isinstance(t, str) and len(t) == 40 for v, t in registered.items()
+        ):
+            raise InvalidInputError(f"{where}: 'registered' must map version numbers to git tree ids.")
         return cls(
             name=name,
             created=created,
@@ -238,4 +250,5 @@ class ModelRecord:
             tags=check_tags(d.get("tags") or {}),
             notes=notes,
             deleted=tuple(deleted),
+            registered=dict(registered),
         )

@@ -120,6 +120,7 @@ class StageMove:
     author: str
     time: int
     subject: str
+    body: str = ""
 
 
 @dataclass
@@ -580,7 +581,7 @@ class Registry:
             entries = {a.path: (mode, oid) for a, mode, oid in blobs}
             entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
             subtree = self.store.edit_tree(None, entries)
-            record = replace(record, next_version=version + 1)
+            record = replace(record, next_version=version + 1, registered={**record.registered, version: subtree})
             if desc or tags:
                 record = record.with_notes(version, VersionNotes(desc, tags))
             message = f"Register {name} version {version}\n\n" + _summary(manifest)
@@ -799,12 +800,21 @@ class Registry:
         for stage in self.stage_names() if stages is None else [check_stage_name(s) for s in stages]:
             if self.store.ref(stage_ref(stage)) is None:
                 continue
-            for entry in self.store.log(stage_ref(stage), [f"models/{name}"]):
+            # First parents only: a stage move merged from a pull request is the
+            # merge commit on the stage branch, not the commits it brought in.
+            for entry in self.store.log(stage_ref(stage), [f"models/{name}"], first_parent=True):
                 now = self._version_at(entry.commit, name)
                 before = self._version_at(entry.parents[0], name) if entry.parents else None
                 moves.append(
                     StageMove(
-                        display_stage(stage), now, before, entry.commit, entry.author, entry.author_time, entry.subject
+                        display_stage(stage),
+                        now,
+                        before,
+                        entry.commit,
+                        entry.author,
+                        entry.author_time,
+                        entry.subject,
+                        entry.body,
                     )
                 )
         return sorted(moves, key=lambda m: m.time, reverse=True)
@@ -900,7 +910,7 @@ class Registry:
             tag = self.store.write_tag(parent, f"{new_name}/v{v}", message)
             tag_updates.append(RefUpdate(tag_ref(new_name, v), tag, None))
         latest = self._version_at(head, name)
-        moved = replace(record, name=new_name, notes=dict(record.notes))
+        moved = replace(record, name=new_name, notes=dict(record.notes), registered=dict(new_trees))
         changes: dict[str, tuple[str, str] | None] = {
             f"models/{name}": None,
             f"models/{name}.yaml": None,

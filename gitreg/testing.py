@@ -192,3 +192,26 @@ class ScoringServer:
             for name in ("stdout", "stderr")
             if (logs / name).exists()
         )
+
+
+def file_package(
+    root: Path,
+    files: dict[str, bytes | str],
+    *,
+    metrics: dict[str, float] | None = None,
+    params: dict[str, str] | None = None,
+    flavor: str = "python_function",
+) -> Any:
+    """A :class:`~gitreg.registry.Package` of the given files written under
+    ``root``: a version to register in tests that are about the registry, not
+    about a model (nothing is pickled or imported)."""
+    from gitreg.registry import Package
+
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return Package(
+        root=root, files=tuple(sorted(files)), flavor=flavor, metrics=dict(metrics or {}), params=dict(params or {})
+    )

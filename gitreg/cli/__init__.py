@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
     "serve": ("gitreg.cli.serve_cmds", "serve", "Serve a model (or a stage) over HTTP, MLflow-compatible."),
     "predict": ("gitreg.cli.serve_cmds", "predict", "Score a JSON or CSV file offline with a model."),
+    "diff": ("gitreg.cli.gitops_cmds", "diff", "What changed between two versions."),
+    "check": ("gitreg.cli.gitops_cmds", "check", "Verify the registry and promotion policy (for CI and pre-commit)."),
 }
 
 

@@ -2,7 +2,8 @@
 
 0 success; 1 a refused operation (any :class:`GitregError`: not found,
 invalid input, conflict, integrity); 2 a usage error (click's own); 3 an
-integrity failure, so CI can tell tampering from a typo; 130 interrupted.
+integrity failure, so CI can tell tampering from a typo; 4 ``gitreg check``
+found problems (findings are listed, the check itself ran); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from gitreg.errors import GitregError, IntegrityError
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 3
+EXIT_FINDINGS = 4
 
 
 def exit_code(exc: GitregError) -> int:

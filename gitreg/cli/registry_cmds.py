@@ -36,6 +36,7 @@ def init(path: str, bare: bool) -> None:
 @click.option("--metric", "metrics", multiple=True, metavar="K=V", help="Metric to record (repeatable).")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="Parameter to record (repeatable).")
 @click.option("--run-id", default=None, help="Run id to record with the version.")
+@click.option("--sign", is_flag=True, help="Sign the version tag and commit with your git signing key (GPG or SSH).")
 @registry_option
 def register(
     name: str,
@@ -45,6 +46,7 @@ def register(
     metrics: tuple[str, ...],
     params: tuple[str, ...],
     run_id: str | None,
+    sign: bool,
     registry: str | None,
 ) -> None:
     """Register SOURCE as the next version of model NAME.
@@ -61,6 +63,7 @@ def register(
         except ValueError:
             raise click.BadParameter(f"{k}={v!r}: metric values must be numbers", param_hint="--metric") from None
     reg = open_registry(registry)
+    reg.store.sign_commits = reg.store.sign_tags = True if sign else None  # None: follow git's *.gpgsign
     mv = do_register(
         source,
         name,
@@ -180,12 +183,14 @@ def show(target: str, as_json: bool, registry: str | None) -> None:
 @click.argument("version")
 @click.argument("stage")
 @click.option("--archive-existing", is_flag=True, help="Move the version STAGE held before to Archived.")
+@click.option("--sign", is_flag=True, help="Sign the stage move commit with your git signing key (GPG or SSH).")
 @registry_option
-def promote(name: str, version: str, stage: str, archive_existing: bool, registry: str | None) -> None:
+def promote(name: str, version: str, stage: str, archive_existing: bool, sign: bool, registry: str | None) -> None:
     """Move VERSION of NAME to STAGE (Staging, Production, Archived, None or any alias)."""
     from gitreg.names import display_stage, is_fixed_stage
 
     reg = open_registry(registry)
+    reg.store.sign_commits = True if sign else None  # None: follow git's commit.gpgsign
     before = None if stage.lower() == "none" else reg.stages_of(name).get(stage.lower())
     if is_fixed_stage(stage) or stage.lower() == "none":
         mv = reg.promote(name, version, stage, archive_existing=archive_existing)

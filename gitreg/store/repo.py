@@ -179,6 +179,10 @@ class GitStore:
         self._batch = _Batch(git_dir)
         self._writer = LooseObjectWriter(git_dir / "objects")
         self._identity: Identity | None = None
+        #: Sign commits / tags: True/False, or None to follow git's ``commit.gpgsign`` / ``tag.gpgsign``.
+        self.sign_commits: bool | None = None
+        self.sign_tags: bool | None = None
+        self._gpgsign: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"GitStore({str(self.work_tree or self.git_dir)!r})"
@@ -294,12 +298,18 @@ class GitStore:
             refs.append(RefInfo(ref, oid, peeled or oid, int(date or 0), who, subject))
         return refs
 
-    def log(self, rev: str, paths: Sequence[str] = (), max_count: int | None = None) -> list[LogEntry]:
-        """Commits reachable from ``rev`` touching ``paths``, newest first."""
+    def log(
+        self, rev: str, paths: Sequence[str] = (), max_count: int | None = None, *, first_parent: bool = False
+    ) -> list[LogEntry]:
+        """Commits reachable from ``rev`` touching ``paths``, newest first.
+        ``first_parent`` follows only first parents, so a merged pull request
+        shows as its merge commit rather than as the commits it brought in."""
         fmt = "%H%x00%P%x00%an <%ae>%x00%at%x00%cn <%ce>%x00%s%x00%b%x1e"
         args = ["log", f"--format={fmt}"]
         if max_count:
             args.append(f"--max-count={max_count}")
+        if first_parent:
+            args.append("--first-parent")
         out = self.git(*args, rev, "--", *paths).decode(errors="replace")
         entries = []
         for rec in out.split("\x1e"):
@@ -340,12 +350,68 @@ class GitStore:
         return self._writer.write("tree", encode_tree(entries))
 
     def write_commit(self, tree: str, parents: Sequence[str], message: str, when: float | None = None) -> str:
+        """A commit object. Unsigned commits are written in-process; when
+        signing is asked for (``sign_commits``, else git's ``commit.gpgsign``)
+        git writes it with ``commit-tree -S`` so GPG and SSH keys, agents and
+        ``gpg.format`` work exactly as they do for ``git commit``."""
+        if self._signing("commit"):
+            args = ["commit-tree", "-S"]
+            for p in parents:
+                args += ["-p", p]
+            try:
+                return self.git(*args, tree, input=_message_bytes(message)).decode().strip()
+            except GitError as exc:
+                raise GitError(
+                    f"Could not sign the commit ({exc}). Configure a signing key (git config user.signingkey, and "
+                    "gpg.format ssh for SSH keys), or do not ask for signing (--sign, commit.gpgsign)."
+                ) from None
         stamp = self.identity().stamp(when)
         return self._writer.write("commit", encode_commit(tree, parents, stamp, stamp, message))
 
+    def _signing(self, kind: str) -> bool:
+        asked = self.sign_commits if kind == "commit" else self.sign_tags
+        if asked is not None:
+            return asked
+        if kind not in self._gpgsign:  # read once per store: the unsigned path stays process-free
+            try:
+                value = self.git("config", "--type=bool", "--get", f"{kind}.gpgsign").decode().strip()
+            except GitError:
+                value = "false"  # unset
+            self._gpgsign[kind] = value == "true"
+        return self._gpgsign[kind]
+
     def write_tag(self, target: str, name: str, message: str, when: float | None = None) -> str:
+        """An annotated tag object (no ref). Signed, like commits, when
+        ``sign_tags`` (else git's ``tag.gpgsign``) asks."""
+        if self._signing("tag"):
+            return self._signed_tag(target, name, message)
         stamp = self.identity().stamp(when)
         return self._writer.write("tag", encode_tag(target, "commit", name, stamp, message))
+
+    def _signed_tag(self, target: str, name: str, message: str) -> str:
+        """Let ``git tag -s`` write the signed tag object into this store while
+        its ref lands in a scratch repository: the real ref must move only in
+        the caller's compare-and-swap transaction. The scratch repository
+        includes this one's config, so signing keys and formats are the user's."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="gitreg-sign-") as scratch:
+            _run(["init", "--quiet", "--bare", "--", scratch])
+            _run([f"--git-dir={scratch}", "config", "include.path", str(self.git_dir / "config")])
+            proc = subprocess.run(
+                ["git", f"--git-dir={scratch}", "tag", "-s", "-F", "-", "--", name, target],
+                input=_message_bytes(message),
+                capture_output=True,
+                env=git_env({"GIT_OBJECT_DIRECTORY": str(self.git_dir / "objects")}),
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise GitError(
+                    f"Could not sign tag {name} ({proc.stderr.decode(errors='replace').strip()}). Configure a "
+                    "signing key (git config user.signingkey, and gpg.format ssh for SSH keys), or do not ask for "
+                    "signing (--sign, tag.gpgsign)."
+                )
+            return _run([f"--git-dir={scratch}", "rev-parse", "--verify", f"refs/tags/{name}"]).decode().strip()
 
     def edit_tree(self, root: str | None, changes: dict[str, tuple[str, str] | None]) -> str:
         """A new tree: ``root`` with each ``path -> (mode, oid)`` set, or removed
@@ -420,6 +486,10 @@ class GitStore:
                     raise RefConflict(text) from None
                 raise
         raise RefConflict("a ref lock was taken again while retrying")
+
+
+def _message_bytes(message: str) -> bytes:
+    return (message if message.endswith("\n") else message + "\n").encode()
 
 
 def file_entry(name: str, oid: str) -> TreeEntry:

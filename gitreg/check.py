@@ -1,0 +1,598 @@
+"""``gitreg check``: verify a registry repository the way CI should.
+
+What is verified, each problem reported as a :class:`Finding` (checking
+keeps going after one):
+
+* every ``registry.yaml``, ``models/<name>.yaml`` record and manifest on
+  ``main``, at each version tag and on each stage branch parses;
+* every artifact of every version matches its manifest's sha256 and size
+  (blobs are read through the store's ``cat-file --batch`` reader, once per
+  distinct blob; Git LFS pointers are checked by the sha256 they carry);
+* every version tag holds ``models/<name>/`` for that name and version;
+* ``main``'s and every stage branch's ``models/<name>/`` equals the subtree
+  of the version tag its manifest names;
+* version tags were never moved (see :func:`_check_tag_not_moved`);
+* the promotion policy of ``registry.yaml`` (:mod:`gitreg.policy`), read from
+  the trusted base, holds for what each stage holds, or with ``ref`` for
+  what the ref under review changes.
+
+The cost is linear in the number of versions: one ``git for-each-ref`` for
+all refs, one ``git rev-list`` of ``main``, object reads over the batch
+reader, and a ``git log``/``verify-*`` per model only where a policy asks.
+
+A shallow or tag-less checkout (what CI checkouts usually are) is completed
+by fetching from the remote; with no remote it is a finding that says what
+to change. It never passes for lack of evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitreg import yamlio
+from gitreg.errors import GitError, InvalidInputError, NotFoundError
+from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
+from gitreg.policy import StagePolicy, parse_policy
+from gitreg.registry import CONFIG_FILE
+from gitreg.store import GitStore, RefInfo, audit
+
+_TAG = re.compile(r"refs/tags/(?P<name>.+)/v(?P<version>[0-9]+)\Z")
+_STAGE_IN_NAME = re.compile(r"(?:^|/)stages/(?P<stage>[^/]+)\Z")
+_PROMOTE_IN_NAME = re.compile(r"(?:^|/)promote/(?P<stage>[^/]+)/")
+_LFS_POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize ([0-9]+)\n")
+FULL_HISTORY_HINT = (
+    "CI checkouts must carry full history, all tags and the stage branches: with actions/checkout set "
+    "'fetch-depth: 0'; elsewhere run 'git fetch --unshallow --tags origin \"+refs/heads/*:refs/remotes/origin/*\"'"
+)
+
+RULES = {
+    "checkout": "the repository lacks history, tags or branches the check needs",
+    "schema": "a registry.yaml, record or manifest does not parse",
+    "artifact": "an artifact does not match its manifest's sha256 and size",
+    "tag-content": "a version tag does not hold that model and version",
+    "tag-missing": "a registered version has no tag",
+    "tag-moved": "a version tag points somewhere other than where it was registered",
+    "record-rewritten": "a record's registration entries were changed",
+    "latest-subtree": "main's models/<name>/ differs from its version tag",
+    "stage-subtree": "a stage branch's models/<name>/ differs from its version tag",
+    "stage-unknown": "the stage the ref under review is for cannot be told",
+    "policy-requires-stage": "the version was never in the stage the policy requires first",
+    "policy-metric": "a metric misses the policy's threshold",
+    "policy-signature": "neither the stage move nor the version tag carries a valid signature",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that does not hold. ``file`` is ``<ref>:<path>``."""
+
+    model: str | None
+    version: int | None
+    file: str
+    rule: str
+    message: str
+
+    def line(self) -> str:
+        version = f" v{self.version}" if self.version is not None else ""
+        return f"{self.file}: {self.rule}: {self.model or '-'}{version}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "file": self.file,
+            "rule": self.rule,
+            "message": self.message,
+        }
+
+
+@dataclass
+class _Tag:
+    name: str
+    version: int
+    ref: str  # refs/tags/<name>/v<N>
+    commit: str
+    tree: str | None = None
+    manifest: Manifest | None = None
+
+    @property
+    def short(self) -> str:
+        return self.ref[len("refs/tags/") :]
+
+
+@dataclass
+class _Refs:
+    main: str | None = None
+    all_mains: list[str] = field(default_factory=list)  # the local main and every remote's main
+    stages: dict[str, str] = field(default_factory=dict)  # stage -> ref (local branch, else remote-tracking)
+    tags: dict[tuple[str, int], _Tag] = field(default_factory=dict)
+
+
+def short_ref(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/tags/", "refs/remotes/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def stage_of_refname(name: str) -> str | None:
+    """The stage a branch name is about: ``origin/stages/production`` or
+    ``promote/production/iris-v3`` -> ``production``."""
+    m = _STAGE_IN_NAME.search(name) or _PROMOTE_IN_NAME.search(name)
+    return m.group("stage").lower() if m else None
+
+
+def check_registry(
+    store: GitStore, *, ref: str | None = None, base: str | None = None, fetch: bool = True
+) -> list[Finding]:
+    """Everything that does not hold, in a stable order; empty when all hold.
+
+    ``ref`` is a ref under review (e.g. a pull request's merge commit) and
+    ``base`` the trusted ref it would update; the policy is read from
+    ``base`` (or ``main`` when ``base`` is a stage branch), never from ``ref``.
+    Raises :class:`NotFoundError` if ``ref`` or ``base`` does not exist.
+    """
+    return _Checker(store, ref, base, fetch).run()
+
+
+class _Checker:
+    def __init__(self, store: GitStore, ref: str | None, base: str | None, fetch: bool) -> None:
+        self.store = store
+        self.ref = ref
+        self.base = base
+        self.fetch = fetch
+        self.findings: list[Finding] = []
+        self.refs = _Refs()
+        self.blob_digests: dict[str, tuple[str, int]] = {}
+        self.checked_trees: set[str] = set()
+        self.stage_trees: dict[tuple[str, str], set[str]] = {}
+
+    def add(self, model: str | None, version: int | None, file: str, rule: str, message: str) -> None:
+        self.findings.append(Finding(model, version, file, rule, message))
+
+    # -- refs and completeness -------------------------------------------------
+
+    def _scan_refs(self) -> list[RefInfo]:
+        infos = self.store.list_refs("refs/")
+        refs = _Refs()
+        names = {i.ref for i in infos}
+        if "refs/heads/main" in names:
+            refs.main = "refs/heads/main"
+        else:
+            refs.main = next((r for r in sorted(names) if re.fullmatch(r"refs/remotes/[^/]+/main", r)), None)
+        refs.all_mains = sorted(
+            r for r in names if r == "refs/heads/main" or re.fullmatch(r"refs/remotes/[^/]+/main", r)
+        )
+        for info in sorted(infos, key=lambda i: i.ref):
+            if info.ref.startswith("refs/heads/stages/"):
+                refs.stages[info.ref[len("refs/heads/stages/") :]] = info.ref
+            m = re.fullmatch(r"refs/remotes/[^/]+/stages/([^/]+)", info.ref)
+            if m:
+                refs.stages.setdefault(m.group(1), info.ref)
+            t = _TAG.match(info.ref)
+            if t:
+                key = (t.group("name"), int(t.group("version")))
+                refs.tags[key] = _Tag(key[0], key[1], info.ref, info.peeled)
+        self.refs = refs
+        return infos
+
+    def _records(self, rev: str | None, label: str, report: bool) -> dict[str, ModelRecord]:
+        if rev is None:
+            return {}
+        out = {}
+        tree = self.store.read_tree(f"{rev}:models") or {}
+        for entry in tree.values():
+            if entry.is_tree or not entry.name.endswith(".yaml"):
+                continue
+            name = entry.name[:-5]
+            where = f"{label}:models/{entry.name}"
+            raw = self.store.read_blob(entry.oid)
+            try:
+                record = ModelRecord.from_yaml(raw or b"", where)
+            except InvalidInputError as exc:
+                if report:
+                    self.add(name, None, where, "schema", str(exc))
+                continue
+            if record.name != name and report:
+                self.add(name, None, where, "schema", f"record names model {record.name!r}, not {name!r}.")
+            out[name] = record
+        return out
+
+    def _missing_tags(self, records: dict[str, ModelRecord]) -> list[tuple[str, int]]:
+        missing = []
+        for name, record in records.items():
+            expected = record.registered.keys() if record.registered else range(1, record.next_version)
+            missing += [(name, v) for v in expected if v not in record.deleted and (name, v) not in self.refs.tags]
+        return missing
+
+    def _complete(self) -> None:
+        """Fetch what a partial checkout lacks, or report what to change."""
+        self._scan_refs()
+        shallow = audit.is_shallow(self.store)
+        remotes = audit.remotes(self.store)
+        remote = "origin" if "origin" in remotes else (remotes[0] if remotes else None)
+        main_records = self._records(self.refs.main, "main", report=False)
+        incomplete = (
+            shallow
+            or self.refs.main is None
+            or bool(self._missing_tags(main_records))
+            or (remote is not None and not audit.fetches_all_branches(self.store, remote))
+        )
+        if incomplete and remote is not None and self.fetch:
+            try:
+                audit.fetch_everything(self.store, remote)
+            except GitError as exc:  # e.g. a tag moved on the remote: git refuses to clobber it; report, go on
+                why = "; ".join(
+                    line.strip() for line in str(exc).splitlines() if any(w in line for w in ("!", "error", "fatal"))
+                )
+                self.add(
+                    None,
+                    None,
+                    f"remote {remote}",
+                    "checkout",
+                    f"could not fetch: {why or exc}. {FULL_HISTORY_HINT}.",
+                )
+            self._scan_refs()
+            shallow = audit.is_shallow(self.store)
+        if shallow:
+            self.add(
+                None,
+                None,
+                "(repository)",
+                "checkout",
+                f"the checkout is shallow, so history can't be verified. {FULL_HISTORY_HINT}.",
+            )
+        if self.refs.main is None:
+            self.add(None, None, "(repository)", "checkout", f"no main branch (local or remote). {FULL_HISTORY_HINT}.")
+
+    # -- running -----------------------------------------------------------------
+
+    def _resolve(self, rev: str, what: str) -> str:
+        got = self.store.read(f"{rev}^{{commit}}")
+        if got is None:
+            raise NotFoundError(
+                f"{what} {rev!r} does not exist in this repository. Fetch it first ({FULL_HISTORY_HINT})."
+            )
+        return got[0]
+
+    def run(self) -> list[Finding]:
+        self._complete()
+        base_commit = self._resolve(self.base, "--base") if self.base else None
+        ref_commit = self._resolve(self.ref or "HEAD", "--ref") if (self.ref or self.base) else None
+        main = self.refs.main
+        base_is_main_like = bool(base_commit and self.store.read(f"{base_commit}:{CONFIG_FILE}"))
+        trusted = base_commit if base_is_main_like else main
+        trusted_label = short_ref(self.base) if base_is_main_like and self.base else short_ref(main or "main")
+
+        main_records = self._records(main, short_ref(main or "main"), report=True)
+        trusted_records = main_records if trusted == main else self._records(trusted, trusted_label, report=False)
+        policy = self._policy(trusted, trusted_label)
+        # A local main may lag its remote's: a tag registered since is still "on main".
+        main_commits = audit.reachable_commits(self.store, *self.refs.all_mains) if main else set()
+
+        for tag in self.refs.tags.values():
+            self._check_tag(tag, trusted_records.get(tag.name), main_commits, trusted_label)
+        for name, version in self._missing_tags(trusted_records):
+            self.add(
+                name,
+                version,
+                f"refs/tags/{name}/v{version}",
+                "tag-missing",
+                f"version {version} is registered on {trusted_label} but its tag is missing; {FULL_HISTORY_HINT}.",
+            )
+        if main is not None:
+            self._check_view(main, short_ref(main), main_records, "latest-subtree")
+
+        reviewing = ref_commit is not None
+        for stage, branch in sorted(self.refs.stages.items()):
+            held = self._check_view(branch, short_ref(branch), main_records, "stage-subtree")
+            if not reviewing and stage in policy:
+                for name, tag in held.items():
+                    self._check_policy(policy[stage], name, tag, branch, short_ref(branch))
+
+        if ref_commit is not None:
+            self._check_candidate(ref_commit, base_commit, base_is_main_like, trusted_records, main_records, policy)
+        return sorted(self.findings, key=lambda f: (f.model or "", f.version or 0, f.file, f.rule, f.message))
+
+    def _policy(self, rev: str | None, label: str) -> dict[str, StagePolicy]:
+        where = f"{label}:{CONFIG_FILE}"
+        raw = self.store.read_blob(f"{rev}:{CONFIG_FILE}") if rev else None
+        if raw is None:
+            if rev is not None:
+                self.add(None, None, where, "schema", f"{CONFIG_FILE} is missing; this is not a gitreg registry.")
+            return {}
+        try:
+            return parse_policy(yamlio.load_mapping(raw, where), where)
+        except InvalidInputError as exc:
+            self.add(None, None, where, "schema", str(exc))
+            return {}
+
+    # -- versions ----------------------------------------------------------------
+
+    def _check_tag(self, tag: _Tag, record: ModelRecord | None, main_commits: set[str], trusted: str) -> None:
+        where = f"{tag.short}:models/{tag.name}/"
+        tree = self.store.tree_oid(f"{tag.commit}:models/{tag.name}")
+        if tree is None:
+            self.add(
+                tag.name, tag.version, where, "tag-content", f"tag {tag.short} does not contain models/{tag.name}/."
+            )
+            return
+        tag.tree = tree
+        manifest = self._manifest(tree, where + MANIFEST_FILE, tag.name, tag.version)
+        if manifest is not None and (manifest.name != tag.name or manifest.version != tag.version):
+            self.add(
+                tag.name,
+                tag.version,
+                where + MANIFEST_FILE,
+                "tag-content",
+                f"tag {tag.short} holds {manifest.name!r} version {manifest.version}, not {tag.name!r} "
+                f"version {tag.version}.",
+            )
+            manifest = None
+        tag.manifest = manifest
+        self._check_tag_not_moved(tag, record, main_commits, trusted)
+        if manifest is not None:
+            self._check_artifacts(tree, manifest, where, tag.name, tag.version)
+
+    def _check_tag_not_moved(self, tag: _Tag, record: ModelRecord | None, main_commits: set[str], trusted: str) -> None:
+        """A tag was moved if (a) its ``models/<name>/`` tree differs from the
+        tree the model's record on main says the version was registered with,
+        or (b) it points at a commit outside main's history.
+
+        Why this design: the evidence lives on ``main``, which a tag move can't
+        rewrite (changing it needs a reviewed commit on a protected branch),
+        and it costs nothing per tag: the record is read once per model and
+        main's history once. (a) catches a tag moved to other content even
+        inside main's history (``git tag -f m/v1 <v2's commit>``); (b) covers
+        versions registered before records carried the tree, and a tag moved
+        to a commit forged off to the side. A tag moved to another commit of
+        main with the very same subtree is not reported: its content, which is
+        what a version is, did not change.
+        """
+        recorded = record.registered.get(tag.version) if record is not None else None
+        if recorded is not None and tag.tree is not None and recorded != tag.tree:
+            self.add(
+                tag.name,
+                tag.version,
+                tag.short,
+                "tag-moved",
+                f"tag {tag.short} now holds tree {tag.tree[:12]}, but version {tag.version} was registered with "
+                f"tree {recorded[:12]} (models/{tag.name}.yaml on {trusted}); restore the tag or investigate.",
+            )
+        elif main_commits and tag.commit not in main_commits:
+            self.add(
+                tag.name,
+                tag.version,
+                tag.short,
+                "tag-moved",
+                f"tag {tag.short} points at commit {tag.commit[:12]}, which is not in main's history; "
+                "versions are registered on main, so the tag was moved or forged.",
+            )
+
+    def _manifest(self, tree: str, where: str, model: str, version: int | None) -> Manifest | None:
+        raw = self.store.read_blob(f"{tree}:{MANIFEST_FILE}")
+        if raw is None:
+            self.add(model, version, where, "schema", f"{MANIFEST_FILE} is missing.")
+            return None
+        try:
+            return Manifest.from_yaml(raw, where)
+        except InvalidInputError as exc:
+            self.add(model, version, where, "schema", str(exc))
+            return None
+
+    def _files(self, tree: str, prefix: str = "") -> dict[str, str]:
+        out = {}
+        for entry in (self.store.read_tree(tree) or {}).values():
+            if entry.is_tree:
+                out.update(self._files(entry.oid, f"{prefix}{entry.name}/"))
+            else:
+                out[prefix + entry.name] = entry.oid
+        return out
+
+    def _digest(self, blob: str) -> tuple[str, int] | None:
+        if blob not in self.blob_digests:
+            got = self.store.read(blob)
+            if got is None or got[1] != "blob":
+                return None
+            data = got[2]
+            pointer = _LFS_POINTER.match(data) if len(data) < 1024 else None
+            if pointer:  # Git LFS: the pointer names the content's sha256 and size
+                self.blob_digests[blob] = (pointer.group(1).decode(), int(pointer.group(2)))
+            else:
+                self.blob_digests[blob] = (hashlib.sha256(data).hexdigest(), len(data))
+        return self.blob_digests[blob]
+
+    def _check_artifacts(self, tree: str, manifest: Manifest, where: str, name: str, version: int) -> None:
+        if tree in self.checked_trees:
+            return
+        self.checked_trees.add(tree)
+        files = self._files(tree)
+        for art in manifest.artifacts:
+            blob = files.pop(art.path, None)
+            digest = self._digest(blob) if blob else None
+            if digest is None:
+                self.add(name, version, where + art.path, "artifact", "listed in the manifest but missing.")
+            elif digest != (art.sha256, art.size):
+                self.add(
+                    name,
+                    version,
+                    where + art.path,
+                    "artifact",
+                    f"sha256 {digest[0][:12]}… size {digest[1]} but the manifest says sha256 {art.sha256[:12]}… "
+                    f"size {art.size}: the file was changed after registration.",
+                )
+        files.pop(MANIFEST_FILE, None)
+        for extra in sorted(files):
+            self.add(name, version, where + extra, "artifact", "file is not listed in the manifest.")
+
+    # -- branches ------------------------------------------------------------------
+
+    def _check_view(
+        self, rev: str, label: str, records: dict[str, ModelRecord], rule: str, only: set[str] | None = None
+    ) -> dict[str, _Tag]:
+        """Check each ``models/<name>/`` of ``rev`` against its tag; returns
+        the tags of the versions it holds (those that check out)."""
+        held: dict[str, _Tag] = {}
+        models = self.store.read_tree(f"{rev}:models") or {}
+        for entry in sorted(models.values(), key=lambda e: e.name):
+            if not entry.is_tree or (only is not None and entry.name not in only):
+                continue
+            name, where = entry.name, f"{label}:models/{entry.name}/"
+            manifest = self._manifest(entry.oid, where + MANIFEST_FILE, name, None)
+            if manifest is None:
+                continue
+            version = manifest.version
+            if manifest.name != name:
+                self.add(name, version, where + MANIFEST_FILE, rule, f"manifest names model {manifest.name!r}.")
+                continue
+            tag = self.refs.tags.get((name, version))
+            record = records.get(name)
+            if tag is None or tag.tree is None:
+                self.add(name, version, where, rule, f"names version {version} but tag {name}/v{version} is missing.")
+                continue
+            if record is not None and version in record.deleted:
+                self.add(name, version, where, rule, f"holds version {version}, which was deleted.")
+            if entry.oid != tag.tree:
+                self.add(
+                    name,
+                    version,
+                    where,
+                    rule,
+                    f"says version {version} but differs from tag {tag.short} "
+                    f"({', '.join(self._tree_differences(tag.tree, entry.oid)) or 'tree differs'}).",
+                )
+                continue
+            held[name] = tag
+        return held
+
+    def _tree_differences(self, want: str, got: str) -> list[str]:
+        a, b = self._files(want), self._files(got)
+        changed = [p for p in sorted({*a, *b}) if a.get(p) != b.get(p)]
+        return [f"{p} {'added' if p not in a else 'removed' if p not in b else 'changed'}" for p in changed[:5]]
+
+    # -- the ref under review ------------------------------------------------------
+
+    def _check_candidate(
+        self,
+        commit: str,
+        base: str | None,
+        base_is_main_like: bool,
+        trusted_records: dict[str, ModelRecord],
+        main_records: dict[str, ModelRecord],
+        policy: dict[str, StagePolicy],
+    ) -> None:
+        label = self.ref or "HEAD"
+        # What the ref is for is decided by the trusted side (the base), so a
+        # ref under review can't change how it is checked, e.g. by adding a
+        # registry.yaml to a stage branch.
+        if base is not None:
+            stage = None if base_is_main_like else stage_of_refname(self.base or "")
+        else:
+            stage = stage_of_refname(self.ref or "")
+        main_like = stage is None and (base_is_main_like or (base is None and self._has_config(commit)))
+        if main_like:
+            records = self._records(commit, label, report=True)
+            for name, old in trusted_records.items():
+                new = records.get(name)
+                changed = [v for v, t in old.registered.items() if new is not None and new.registered.get(v) != t]
+                for v in changed:
+                    self.add(
+                        name,
+                        v,
+                        f"{label}:models/{name}.yaml",
+                        "record-rewritten",
+                        f"changes the tree version {v} was registered with; registrations are append-only.",
+                    )
+            self._policy(commit, label)  # schema only: a ref under review never sets its own policy
+            self._check_view(commit, label, records, "latest-subtree")
+            return
+        if stage is None:
+            self.add(
+                None,
+                None,
+                label,
+                "stage-unknown",
+                "cannot tell which stage this ref is for; pass --base origin/stages/<stage> (the branch it would "
+                "update).",
+            )
+            return
+        base_rev = base if base is not None and not base_is_main_like else self.refs.stages.get(stage)
+        changed = self._changed_models(base_rev, commit)
+        held = self._check_view(commit, label, main_records, "stage-subtree", only=changed)
+        if stage in policy:
+            for name, tag in held.items():
+                self._check_policy(policy[stage], name, tag, commit, label)
+
+    def _has_config(self, commit: str) -> bool:
+        return self.store.read(f"{commit}:{CONFIG_FILE}") is not None
+
+    def _changed_models(self, base: str | None, commit: str) -> set[str]:
+        new = self.store.read_tree(f"{commit}:models") or {}
+        old = (self.store.read_tree(f"{base}:models") or {}) if base else {}
+        return {n for n, e in new.items() if e.is_tree and (n not in old or old[n].oid != e.oid)}
+
+    # -- policy ----------------------------------------------------------------------
+
+    def _check_policy(self, policy: StagePolicy, name: str, tag: _Tag, rev: str, label: str) -> None:
+        where = f"{label}:models/{name}/"
+        manifest = tag.manifest
+        if policy.requires_stage and tag.tree:
+            before = self.refs.stages.get(policy.requires_stage)
+            if before is None or tag.tree not in self._trees_ever_held(before, name):
+                self.add(
+                    name,
+                    tag.version,
+                    where,
+                    "policy-requires-stage",
+                    f"{policy.stage} requires a version that has been in {policy.requires_stage}; version "
+                    f"{tag.version} never was (git log stages/{policy.requires_stage} -- models/{name}).",
+                )
+        for threshold in policy.metrics:
+            actual = manifest.metrics.get(threshold.metric) if manifest else None
+            if actual is None:
+                self.add(
+                    name,
+                    tag.version,
+                    where + MANIFEST_FILE,
+                    "policy-metric",
+                    f"{policy.stage} requires {threshold} but version {tag.version} has no metric "
+                    f"{threshold.metric!r}.",
+                )
+            elif not threshold.holds(actual):
+                self.add(
+                    name,
+                    tag.version,
+                    where + MANIFEST_FILE,
+                    "policy-metric",
+                    f"{policy.stage} requires {threshold}; version {tag.version} has {actual:g}.",
+                )
+        if policy.require_signed:
+            move = audit.last_commit_touching(self.store, rev, f"models/{name}")
+            ok, why = audit.verify_commit(self.store, move) if move else (False, "no commit")
+            if not ok:
+                tag_ok, tag_why = audit.verify_tag(self.store, tag.ref)
+                if not tag_ok:
+                    self.add(
+                        name,
+                        tag.version,
+                        where,
+                        "policy-signature",
+                        f"{policy.stage} requires a signature: the stage move commit {(move or '')[:12]} "
+                        f"({why or 'unsigned'}) and tag {tag.short} ({tag_why or 'unsigned'}) carry no valid one.",
+                    )
+
+    def _trees_ever_held(self, branch: str, name: str) -> set[str]:
+        key = (branch, name)
+        if key not in self.stage_trees:
+            trees = set()
+            # First parents: states the branch itself had, not commits of a
+            # pull request that were never the branch's head.
+            for entry in self.store.log(branch, [f"models/{name}"], first_parent=True):
+                tree = self.store.tree_oid(f"{entry.commit}:models/{name}")
+                if tree:
+                    trees.add(tree)
+            self.stage_trees[key] = trees
+        return self.stage_trees[key]
