@@ -116,11 +116,13 @@ def materialized(parsed: uris.ModelURI, registry: str | os.PathLike[str] | Regis
     return path
 
 
-def _locate(parsed: uris.ModelURI, registry: Any) -> tuple[Path, ModelMetadata]:
+def _locate(parsed: uris.ModelURI, registry: Any, require_signed: bool = False) -> tuple[Path, ModelMetadata]:
     from gitreg import runs
     from gitreg.locate import open_registry
 
     now = time.time()
+    if require_signed and not parsed.is_registry:
+        raise InvalidInputError(f"{parsed} is not a registry version: only registry versions can be signed.")
     if parsed.kind == "path" or parsed.kind == "run":
         if parsed.kind == "run":
             assert parsed.run_id and parsed.path
@@ -137,6 +139,10 @@ def _locate(parsed: uris.ModelURI, registry: Any) -> tuple[Path, ModelMetadata]:
         return path, meta
     reg = open_registry(registry)
     resolved = reg.resolve(parsed)
+    if require_signed:
+        from gitreg.signatures import require_signed as check_signed
+
+        check_signed(reg, resolved, parsed.stage if parsed.kind == "stage" else None)
     ref = resolved.ref
     label = f"{ref.name} version {ref.version} ({ref.tag})"
     path = materialize(reg.store, ref.tree, ref.manifest, label)
@@ -153,6 +159,7 @@ def load_model(
     registry: str | os.PathLike[str] | Registry | None = None,
     *,
     trusted_types: Sequence[str] | None = None,
+    require_signed: bool = False,
 ) -> PyFuncModel:
     """Load ``models:/Name/3``, ``models:/Name/Production``, ``models:/Name@alias``,
     ``models:/Name/latest``, ``runs:/<id>/model`` or a local model directory.
@@ -164,9 +171,13 @@ def load_model(
     ``trusted_types`` (skops-format models only): the types the loader
     allows beyond skops' safe defaults; without it, the registry's
     ``registry.yaml`` ``trusted_types`` list. Never taken from the model.
+
+    ``require_signed``: refuse (IntegrityError) unless git verifies the
+    version's tag and, for a stage or alias, its promotion commit
+    (:mod:`gitreg.signatures`), before anything is unpickled.
     """
     parsed = uris.parse(os.fspath(model_uri))
-    path, meta = _locate(parsed, registry)
+    path, meta = _locate(parsed, registry, require_signed)
     if trusted_types is None and parsed.is_registry:
         from gitreg.locate import open_registry
 
