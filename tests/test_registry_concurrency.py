@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from helpers.invariants import check_registry, worktree_problems
 
+from gitreg.check import check_registry as gitreg_check
 from gitreg.registry import Package, Registry
 
 WORKER = Path(__file__).parent / "helpers" / "registry_worker.py"
@@ -46,6 +47,9 @@ def registry_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 def assert_sound(path: Path) -> None:
     assert check_registry(path) == []
+    reg = Registry.open(path)
+    assert gitreg_check(reg.store, fetch=False) == []
+    reg.close()
     if (path / ".git").is_dir():
         assert worktree_problems(path) == []
 

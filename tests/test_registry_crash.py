@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from helpers.invariants import check_registry, fsck_problems, worktree_problems
 
+from gitreg.check import check_registry as gitreg_check
 from gitreg.registry import Package, Registry
 
 TARGET = 200  # registrations attempted by killed writers, in total
@@ -68,6 +69,8 @@ def test_writer_killed_at_random_points_leaves_a_sound_registry(tmp_path: Path, 
         left = leftover_locks(reg.store.git_dir)
         assert fsck_problems(reg.path) == []
         assert check_registry(reg.path, fsck=False, recent=2) == [], leftover_locks(reg.store.git_dir)
+        if kills % 10 == 0:
+            assert gitreg_check(reg.store, fetch=False) == []
         (source / "model.pkl").write_bytes(f"after kill {kills}".encode())
         before = len(reg.version_numbers("m")) if "m" in reg.model_names() else 0
         mv = reg.register("m", Package(source, ("model.pkl",), "python_function"))
@@ -83,6 +86,7 @@ def test_writer_killed_at_random_points_leaves_a_sound_registry(tmp_path: Path, 
     reg.register("m", Package(source, ("model.pkl",), "python_function"))
     assert reg.warnings == []
     assert check_registry(reg.path) == []
+    assert gitreg_check(reg.store, fetch=False) == []
     assert worktree_problems(reg.path) == []
     assert leftover_locks(reg.store.git_dir) == []
     numbers = reg.version_numbers("m")
