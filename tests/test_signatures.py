@@ -74,3 +74,17 @@ def test_serve_require_signed_refuses_an_unsigned_version_and_serves_a_signed_on
     args = ("-m", "models:/m/Production", "--require-signed", "-r", str(signed.path))
     with testing.ScoringServer(*args, env=env) as server:
         assert server.post("/invocations", '{"inputs": [[0]]}').json() == {"predictions": [1]}
+
+
+def test_a_followed_stage_keeps_serving_the_signed_version_when_an_unsigned_one_is_promoted(signed: Registry):
+    from gitreg import uri as uris
+    from gitreg.server.follow import ModelSet, UriSource
+
+    models = ModelSet(UriSource(uris.parse("models:/m/Production"), signed, True), keep_missing=True, default_name="m")
+    models.sync(initial=True)
+    assert models.get("m").metadata.version == 1
+    signed.store.sign_commits = True
+    signed.promote("m", 2, "Production")  # a signed move of a version whose tag is unsigned
+    [event] = models.sync()
+    assert "refused new version" in event and "tag m/v2 has no valid signature" in event
+    assert models.get("m").metadata.version == 1
