@@ -46,6 +46,7 @@ from gitreg.names import (
 )
 from gitreg.signature import Signature
 from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, GitStore, RefConflict, RefUpdate, worktree
+from gitreg.store.locks import stale_after
 from gitreg.uri import ModelURI
 
 MAIN = "refs/heads/main"
@@ -614,8 +615,6 @@ class Registry:
         was killed between creating the tag and moving ``main``. In flight it
         is left alone (:class:`RefConflict`: retry); once older than the
         stale-lock age it is replaced."""
-        from gitreg.store.locks import stale_after
-
         got = self.store.read(tag_ref(name, version))
         if got is None:
             return None

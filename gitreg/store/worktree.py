@@ -114,7 +114,7 @@ def _killed_checkout(store: GitStore, old: str, new: str) -> bool:
     except GitError:
         return False
     paths = sorted({p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p})
-    if not paths:
+    if not paths or any("\n" in p for p in paths):  # git never wrote those; --stdin-paths could not name them
         return False
     written: dict[str, set[str | None]] = {}
     for line in history.decode("utf-8", "surrogateescape").splitlines():

@@ -114,3 +114,14 @@ def test_stale_ref_lock_is_cleared_and_a_held_one_refused_with_the_command(tmp_p
         holder.communicate(b"")
     assert register(reg, tmp_path, "m", "two\n") == 2
     assert not lock.exists()
+
+
+def test_refused_update_with_an_untracked_file_named_with_a_newline_warns_instead_of_crashing(tmp_path: Path):
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "m", "one\n")
+    (reg.path / "models" / "m" / "model.pkl").write_text("my edit\n")
+    (reg.path / "odd\nname").write_text("untracked\n")
+    assert register(reg, tmp_path, "m", "two\n") == 2
+    [warning] = reg.warnings
+    assert "version is registered" in warning
+    assert (reg.path / "models" / "m" / "model.pkl").read_text() == "my edit\n"
