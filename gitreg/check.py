@@ -273,7 +273,14 @@ class _Checker:
         main_commits = audit.reachable_commits(self.store, *self.refs.all_mains) if main else set()
 
         for tag in self.refs.tags.values():
-            self._check_tag(tag, trusted_records.get(tag.name), main_commits, trusted_label)
+            record = trusted_records.get(tag.name)
+            if (
+                main_commits
+                and tag.commit not in main_commits
+                and (record is None or tag.version >= record.next_version)
+            ):
+                continue  # an interrupted registration's tag: not a version; the next registration replaces it
+            self._check_tag(tag, record, main_commits, trusted_label)
         for name, version in self._missing_tags(trusted_records):
             self.add(
                 name,

@@ -107,6 +107,18 @@ def check_tag_key(key: object) -> str:
     return key
 
 
+def is_storable(text: str) -> bool:
+    """Whether ``text`` can be written to a UTF-8 file: no NUL, no lone surrogate
+    (a Python str can hold one; YAML and git cannot)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_tag_value(key: str, value: object) -> str:
     """Tag values are strings (MLflow stores them as strings too)."""
     if value is None:
@@ -115,8 +127,10 @@ def check_tag_value(key: str, value: object) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise InvalidInputError(f"Tag {key!r} must have a string value, got {type(value).__name__}.")
-    if len(value) > 5000 or "\x00" in value:
-        raise InvalidInputError(f"Tag {key!r}: value must be under 5000 characters and contain no NUL.")
+    if len(value) > 5000 or not is_storable(value):
+        raise InvalidInputError(
+            f"Tag {key!r}: value must be under 5000 characters of valid Unicode text without NUL bytes."
+        )
     return value
 
 
@@ -131,6 +145,6 @@ def check_tags(tags: object) -> dict[str, str]:
 def check_description(text: object) -> str:
     if text is None:
         return ""
-    if not isinstance(text, str) or "\x00" in text or len(text) > 100_000:
-        raise InvalidInputError("Description must be text under 100,000 characters without NUL bytes.")
+    if not isinstance(text, str) or not is_storable(text) or len(text) > 100_000:
+        raise InvalidInputError("Description must be valid Unicode text under 100,000 characters without NUL bytes.")
     return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,11 +116,13 @@ def materialized(parsed: uris.ModelURI, registry: str | os.PathLike[str] | Regis
     return path
 
 
-def _locate(parsed: uris.ModelURI, registry: Any) -> tuple[Path, ModelMetadata]:
+def _locate(parsed: uris.ModelURI, registry: Any, require_signed: bool = False) -> tuple[Path, ModelMetadata]:
     from gitreg import runs
     from gitreg.locate import open_registry
 
     now = time.time()
+    if require_signed and not parsed.is_registry:
+        raise InvalidInputError(f"{parsed} is not a registry version: only registry versions can be signed.")
     if parsed.kind == "path" or parsed.kind == "run":
         if parsed.kind == "run":
             assert parsed.run_id and parsed.path
@@ -136,6 +139,10 @@ def _locate(parsed: uris.ModelURI, registry: Any) -> tuple[Path, ModelMetadata]:
         return path, meta
     reg = open_registry(registry)
     resolved = reg.resolve(parsed)
+    if require_signed:
+        from gitreg.signatures import require_signed as check_signed
+
+        check_signed(reg, resolved, parsed.stage if parsed.kind == "stage" else None)
     ref = resolved.ref
     label = f"{ref.name} version {ref.version} ({ref.tag})"
     path = materialize(reg.store, ref.tree, ref.manifest, label)
@@ -148,7 +155,11 @@ def _locate(parsed: uris.ModelURI, registry: Any) -> tuple[Path, ModelMetadata]:
 
 
 def load_model(
-    model_uri: str | os.PathLike[str], registry: str | os.PathLike[str] | Registry | None = None
+    model_uri: str | os.PathLike[str],
+    registry: str | os.PathLike[str] | Registry | None = None,
+    *,
+    trusted_types: Sequence[str] | None = None,
+    require_signed: bool = False,
 ) -> PyFuncModel:
     """Load ``models:/Name/3``, ``models:/Name/Production``, ``models:/Name@alias``,
     ``models:/Name/latest``, ``runs:/<id>/model`` or a local model directory.
@@ -156,10 +167,22 @@ def load_model(
     Raises NotFoundError for an unknown model, version or empty stage,
     IntegrityError when stored content differs from its manifest (before
     anything is unpickled) and InvalidInputError for a malformed URI.
+
+    ``trusted_types`` (skops-format models only): the types the loader
+    allows beyond skops' safe defaults; without it, the registry's
+    ``registry.yaml`` ``trusted_types`` list. Never taken from the model.
+
+    ``require_signed``: refuse (IntegrityError) unless git verifies the
+    version's tag and, for a stage or alias, its promotion commit
+    (:mod:`gitreg.signatures`), before anything is unpickled.
     """
     parsed = uris.parse(os.fspath(model_uri))
-    path, meta = _locate(parsed, registry)
-    return PyFuncModel(load_flavor(path, meta.flavor), meta)
+    path, meta = _locate(parsed, registry, require_signed)
+    if trusted_types is None and parsed.is_registry:
+        from gitreg.locate import open_registry
+
+        trusted_types = open_registry(registry).trusted_types()
+    return PyFuncModel(load_flavor(path, meta.flavor, tuple(trusted_types or ())), meta)
 
 
 def save_model(

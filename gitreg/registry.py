@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,14 @@ from typing import TYPE_CHECKING
 
 from gitreg import yamlio
 from gitreg.entities import ModelVersion, RegisteredModel
-from gitreg.errors import AlreadyExistsError, ConflictError, IntegrityError, InvalidInputError, NotFoundError
+from gitreg.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    GitregError,
+    IntegrityError,
+    InvalidInputError,
+    NotFoundError,
+)
 from gitreg.manifest import MANIFEST_FILE, Artifact, Manifest, ModelRecord, Provenance, VersionNotes
 from gitreg.names import (
     FIXED_STAGES,
@@ -39,6 +47,7 @@ from gitreg.names import (
 )
 from gitreg.signature import Signature
 from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, GitStore, RefConflict, RefUpdate, worktree
+from gitreg.store.locks import stale_after
 from gitreg.uri import ModelURI
 
 if TYPE_CHECKING:
@@ -121,7 +130,13 @@ class StageMove:
 
 @dataclass
 class _Plan:
-    """One write: tree changes on a branch plus other refs moved with it."""
+    """One write: tree changes on a branch, plus refs (version tags) to create
+    for the new commit. The tags are created first and the branch then moves
+    in a transaction that verifies them: git's files backend renames ref lock
+    files one at a time, so a process killed inside a multi-ref transaction
+    could move ``main`` without its tag. In this order a kill leaves at worst
+    a tag numbered at or past the model's ``next_version``, which is not a
+    version (readers ignore it) and which the next registration replaces."""
 
     changes: dict[str, tuple[str, str] | None]
     message: str
@@ -208,6 +223,17 @@ class Registry:
             return None
         return ModelRecord.from_yaml(raw, f"models/{name}.yaml")
 
+    def trusted_types(self) -> tuple[str, ...]:
+        """``trusted_types`` from ``registry.yaml`` on main: the types a
+        skops-format model may construct beyond skops' safe defaults. Whoever
+        can change main's configuration decides what loaders trust."""
+        raw = self.store.read_blob(f"{MAIN}:{CONFIG_FILE}")
+        config = yamlio.load_mapping(raw or b"{}", CONFIG_FILE)
+        types = config.get("trusted_types") or []
+        if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+            raise InvalidInputError(f"{CONFIG_FILE}: trusted_types must be a list of fully qualified type names.")
+        return tuple(types)
+
     def record(self, name: str) -> ModelRecord:
         check_model_name(name)
         rec = self._record_at(MAIN, name)
@@ -233,7 +259,7 @@ class Registry:
         tag = tag_ref(name, version)
         got = self.store.read(f"{tag}^{{commit}}")
         record = self._record_at(MAIN, name)
-        if got is None or record is None or version in record.deleted:
+        if got is None or record is None or version in record.deleted or version >= record.next_version:
             if record is None:
                 raise NotFoundError(self._missing_model_message(name))
             state = "was deleted" if version in record.deleted else "does not exist"
@@ -334,6 +360,8 @@ class Registry:
         for info in self.store.list_refs(f"refs/tags/{name}/"):
             tail = info.ref[len(prefix) :]
             if info.ref.startswith(prefix) and tail.isdigit() and int(tail) not in record.deleted:
+                if int(tail) >= record.next_version:
+                    continue  # a registration in flight or killed before moving main: not a version
                 nums.append(int(tail))
         return sorted(nums)
 
@@ -433,13 +461,24 @@ class Registry:
             head = self.store.ref(branch)
             parent = head or base
             root = self.store.commit_tree(parent) if parent else None
-            plan = plan_for(head, root)
-            tree = self.store.edit_tree(root, plan.changes)
-            commit = self.store.write_commit(tree, [parent] if parent else [], plan.message)
             try:
-                self.store.update_refs(
-                    [RefUpdate(branch, commit, head), *plan.refs(commit)], plan.message.splitlines()[0]
-                )
+                plan = plan_for(head, root)
+                tree = self.store.edit_tree(root, plan.changes)
+                commit = self.store.write_commit(tree, [parent] if parent else [], plan.message)
+                subject = plan.message.splitlines()[0]
+                created = plan.refs(commit)
+                if created:
+                    # the branch must not have moved since planning: otherwise a
+                    # "leftover" tag we replace may be one another writer just landed
+                    unmoved = [RefUpdate(branch, head, head)] if head else []
+                    self.store.update_refs([*created, *unmoved], subject)
+                verified = [RefUpdate(u.ref, u.new, u.new) for u in created]
+                try:
+                    self.store.update_refs([RefUpdate(branch, commit, head), *verified], subject)
+                except GitregError:  # lost the race or refused: the tags go too
+                    if created:
+                        self._drop_refs(created)
+                    raise
             except RefConflict:
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.25)
@@ -452,6 +491,13 @@ class Registry:
         raise ConflictError(
             f"Gave up writing {branch[11:]} after {_RETRIES} attempts: other writers kept winning. Try again."
         )
+
+    def _drop_refs(self, created: list[RefUpdate]) -> None:
+        """Best effort: remove refs this writer created before losing the race."""
+        try:
+            self.store.update_refs([RefUpdate(u.ref, None, u.new) for u in created], "gitreg: abandon")
+        except ConflictError:
+            pass  # someone replaced it already; a leftover is harmless (see _Plan)
 
     def _check_unique(self, name: str, root: str | None) -> None:
         models = self.store.read_tree(f"{root}:models") if root else None
@@ -483,6 +529,8 @@ class Registry:
         """A fresh record. Tags left by an earlier model of this name (deleted
         since) stay history: their numbers are tombstoned, never reused."""
         old = self._tag_numbers(name)
+        if old and not self.store.is_ancestor(f"{tag_ref(name, old[-1])}^{{commit}}", MAIN):
+            old = old[:-1]  # a killed first registration's tag: its number is still free
         return ModelRecord(
             name=name,
             created=_now_ms(),
@@ -493,11 +541,15 @@ class Registry:
         )
 
     def _next_free(self, name: str, start: int) -> int:
-        """The first version number at or after ``start`` with no tag."""
+        """The first version number at or after ``start`` with no tag. The
+        highest tag is reused only if it never reached ``main`` (a
+        registration killed between creating the tag and moving ``main``)."""
         taken = set(self._tag_numbers(name))
         n = start
         while n in taken:
             n += 1
+        if n > start and not self.store.is_ancestor(f"{tag_ref(name, n - 1)}^{{commit}}", MAIN):
+            return n - 1
         return n
 
     def register(
@@ -526,8 +578,7 @@ class Registry:
                 self._check_unique(name, root)
                 record = self._new_record(name, "", {})
             version = record.next_version
-            if self.store.read(tag_ref(name, version)) is not None:
-                version = self._next_free(name, version)
+            leftover = self._leftover_tag(name, version)
             manifest = Manifest(
                 name=name,
                 version=version,
@@ -558,7 +609,7 @@ class Registry:
 
             def refs(commit: str) -> list[RefUpdate]:
                 tag_obj = self.store.write_tag(commit, f"{name}/v{version}", message)
-                return [RefUpdate(tag, tag_obj, None)]
+                return [RefUpdate(tag, tag_obj, leftover)]
 
             return _Plan(
                 {
@@ -572,6 +623,7 @@ class Registry:
 
         _, version = self._write(MAIN, plan)
         assert isinstance(version, int)
+        self.store.clear_stale_locks(f"refs/tags/{name}")
         return self.get_version(name, version)
 
     def lfs_threshold(self) -> int | None:
@@ -589,6 +641,24 @@ class Registry:
                 f"{CONFIG_FILE}: lfs.threshold_bytes must be a whole number of bytes, not {value!r}."
             )
         return value
+
+    def _leftover_tag(self, name: str, version: int) -> str | None:
+        """The tag object already at ``name/v<version>`` (not yet a version:
+        ``version`` is the record's next one), or None if there is none.
+
+        Such a tag is another writer's registration in flight, or one that
+        was killed between creating the tag and moving ``main``. In flight it
+        is left alone (:class:`RefConflict`: retry); once older than the
+        stale-lock age it is replaced."""
+        got = self.store.read(tag_ref(name, version))
+        if got is None:
+            return None
+        tagged = re.search(rb"^tagger .* (\d+) [+-]\d{4}$", got[2], re.M) if got[1] == "tag" else None
+        if tagged and time.time() - int(tagged.group(1)) < max(stale_after(), 1.0):
+            raise RefConflict(f"{name} version {version} is being registered by another writer.")
+        if self.store.is_ancestor(f"{tag_ref(name, version)}^{{commit}}", MAIN):
+            raise RefConflict(f"{name} version {version} was registered meanwhile; planning again.")
+        return got[0]
 
     def _store_files(self, package: Package) -> list[tuple[Artifact, str, str]]:
         out = []

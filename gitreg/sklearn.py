@@ -4,6 +4,7 @@ with the names and arguments of ``mlflow.sklearn``."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ def save_model(
     metrics: dict[str, float] | None = None,
     params: dict[str, Any] | None = None,
 ) -> MLModel:
-    """Save ``sk_model`` to a new directory in MLflow's format."""
+    """Save ``sk_model`` to a new directory in MLflow's format.
+    ``serialization_format``: "cloudpickle" (default), "pickle", or "skops"
+    (no pickle; loading constructs only trusted types)."""
     return saving.save(
         path,
         lambda d, s, e, m: _flavor.save(
@@ -84,12 +87,18 @@ def log_model(
     )
 
 
-def load_model(model_uri: str | os.PathLike[str], registry: str | os.PathLike[str] | Registry | None = None) -> Any:
-    """The scikit-learn estimator itself, verified before unpickling."""
+def load_model(
+    model_uri: str | os.PathLike[str],
+    registry: str | os.PathLike[str] | Registry | None = None,
+    *,
+    trusted_types: Sequence[str] | None = None,
+) -> Any:
+    """The scikit-learn estimator itself, verified before unpickling.
+    ``trusted_types``: see :func:`gitreg.pyfunc.load_model` (skops models)."""
     from gitreg.errors import InvalidInputError
     from gitreg.pyfunc import load_model as _load
 
-    model = _load(model_uri, registry)
+    model = _load(model_uri, registry, trusted_types=trusted_types)
     if model.metadata.flavor != "sklearn":
         raise InvalidInputError(f"{model_uri} is a {model.metadata.flavor} model, not sklearn; use gitreg.pyfunc.")
     return model.get_raw_model()

@@ -56,6 +56,11 @@ def _registry_location(registry: str | None) -> str | None:
 )
 @click.option("--debug", is_flag=True, help="Include tracebacks in 500 responses (never in production).")
 @click.option("--no-access-log", is_flag=True, help="Do not log a line per request.")
+@click.option(
+    "--require-signed",
+    is_flag=True,
+    help="Load only versions whose tag (and, via a stage or alias, promotion commit) git verifies as signed.",
+)
 @registry_option
 def serve(
     model_uri: str | None,
@@ -70,6 +75,7 @@ def serve(
     interval: float,
     debug: bool,
     no_access_log: bool,
+    require_signed: bool,
     registry: str | None,
 ) -> None:
     """Serve a model over HTTP, compatible with MLflow's scoring server.
@@ -104,6 +110,7 @@ def serve(
         follow=follow,
         interval=interval,
         debug=debug,
+        require_signed=require_signed,
     )
     plural = "worker" if workers == 1 else "workers"
     what = app.describe()

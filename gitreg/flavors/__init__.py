@@ -8,6 +8,7 @@ the manifest or ``MLmodel`` file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,13 +28,15 @@ class Loaded(Protocol):
 FLAVORS = ("sklearn", "python_function")
 
 
-def load(directory: Path, flavor: str | None = None) -> Loaded:
+def load(directory: Path, flavor: str | None = None, trusted_types: Sequence[str] = ()) -> Loaded:
+    """Load a saved model directory. ``trusted_types`` come from the caller
+    or the registry's configuration, never from the directory itself."""
     mlmodel = MLModel.read(directory)
     flavor = flavor or mlmodel.flavor
     if flavor == "sklearn":
         from gitreg.flavors import sklearn
 
-        return sklearn.load(directory, mlmodel)
+        return sklearn.load(directory, mlmodel, trusted_types)
     if flavor == "python_function":
         from gitreg.flavors import python_function
 

@@ -1,9 +1,19 @@
-"""scikit-learn models as files: ``model.pkl`` (cloudpickle) plus MLflow's
-``MLmodel`` with the ``sklearn`` and ``python_function`` flavors."""
+"""scikit-learn models as files: ``model.pkl`` (cloudpickle or pickle) or
+``model.skops``, plus MLflow's ``MLmodel`` with the ``sklearn`` and
+``python_function`` flavors.
+
+A pickle runs whatever code its writer chose when it is loaded. The skops
+format instead records which types it would construct, and loading refuses
+any type outside skops' default safe set unless the *loader* trusts it: the
+list comes from the caller or the registry's ``registry.yaml``
+(``trusted_types``), never from the artifact or its manifest, which are
+written by whoever registered the model.
+"""
 
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +22,8 @@ from gitreg.flavors.mlmodel import MLModel, python_env, requirement
 from gitreg.signature import Signature
 
 MODEL_FILE = "model.pkl"
-SERIALIZATIONS = ("cloudpickle", "pickle")
+SKOPS_FILE = "model.skops"
+SERIALIZATIONS = ("cloudpickle", "pickle", "skops")
 
 
 def save(
@@ -31,25 +42,32 @@ def save(
         raise InvalidInputError(
             f"serialization_format must be one of {', '.join(SERIALIZATIONS)}, got {serialization_format!r}."
         )
-    import cloudpickle
     import sklearn
 
-    with open(directory / MODEL_FILE, "wb") as fh:
-        (cloudpickle if serialization_format == "cloudpickle" else pickle).dump(model, fh)
-    reqs = [r for r in (requirement(d) for d in ("scikit-learn", "cloudpickle", "numpy", "pandas")) if r]
+    filename = SKOPS_FILE if serialization_format == "skops" else MODEL_FILE
+    if serialization_format == "skops":
+        _skops().dump(model, directory / filename)
+        deps: tuple[str, ...] = ("scikit-learn", "skops", "numpy", "pandas")
+    else:
+        import cloudpickle
+
+        with open(directory / filename, "wb") as fh:
+            (cloudpickle if serialization_format == "cloudpickle" else pickle).dump(model, fh)
+        deps = ("scikit-learn", "cloudpickle", "numpy", "pandas")
+    reqs = [r for r in (requirement(d) for d in deps) if r]
     (directory / "requirements.txt").write_text("\n".join(reqs) + "\n")
     (directory / "python_env.yaml").write_text(python_env(reqs))
     mlmodel = MLModel(
         flavors={
             "python_function": {
                 "loader_module": "mlflow.sklearn",
-                "model_path": MODEL_FILE,
+                "model_path": filename,
                 "predict_fn": "predict",
                 "env": {"virtualenv": "python_env.yaml"},
                 "python_version": __import__("platform").python_version(),
             },
             "sklearn": {
-                "pickled_model": MODEL_FILE,
+                "pickled_model": filename,
                 "serialization_format": serialization_format,
                 "sklearn_version": sklearn.__version__,
                 "code": None,
@@ -78,15 +96,38 @@ class LoadedEstimator:
         return self.raw.predict(data)
 
 
-def load(directory: Path, mlmodel: MLModel) -> LoadedEstimator:
+def _skops() -> Any:
+    try:
+        import skops.io
+    except ImportError:
+        raise InvalidInputError(
+            "The skops serialization format needs the skops package: pip install 'gitreg[skops]'."
+        ) from None
+    return skops.io
+
+
+def load(directory: Path, mlmodel: MLModel, trusted_types: Sequence[str] = ()) -> LoadedEstimator:
+    """Load the estimator. ``trusted_types`` (skops only) are the fully
+    qualified type names the loader allows beyond skops' defaults."""
     conf = mlmodel.flavors.get("sklearn") or {}
-    filename = conf.get("pickled_model", MODEL_FILE)
     fmt = conf.get("serialization_format", "cloudpickle")
     if fmt not in SERIALIZATIONS:
         raise InvalidInputError(f"{directory}: sklearn serialization_format {fmt!r} is not supported.")
-    path = directory / filename
-    if not path.is_file() or path.is_symlink():
+    filename = conf.get("pickled_model", SKOPS_FILE if fmt == "skops" else MODEL_FILE)
+    path = directory / str(filename)
+    if not path.is_file() or path.is_symlink() or not path.resolve().is_relative_to(directory.resolve()):
         raise InvalidInputError(f"{directory}: the sklearn flavor names {filename!r}, which is not a file.")
+    if fmt == "skops":
+        sio = _skops()
+        untrusted = sorted(sio.get_untrusted_types(file=path))
+        refused = [t for t in untrusted if t not in set(trusted_types)]
+        if refused:
+            raise InvalidInputError(
+                f"{directory}: {filename} would construct types that are not trusted: {', '.join(refused)}. "
+                "If you trust them, list them in trusted_types: in the registry's registry.yaml, or pass "
+                "trusted_types=[...] to load_model."
+            )
+        return LoadedEstimator(sio.load(path, trusted=untrusted))
     import cloudpickle
 
     with open(path, "rb") as fh:

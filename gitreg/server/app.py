@@ -83,6 +83,7 @@ def create_app(
     debug: bool = False,
     refresh: Callable[[], object] | None = None,
     background_load: bool = False,
+    require_signed: bool = False,
 ) -> ScoringApp:
     """Build the scoring app for ``model_uri`` or, with ``stage``, for every model in a stage.
 
@@ -98,6 +99,8 @@ def create_app(
     ``interval`` seconds and swaps in a new version atomically; ``refresh``
     runs before each check (e.g. to fetch a remote registry). ``debug`` adds
     tracebacks to 500 responses. Bodies over ``max_body`` bytes get a 413.
+    ``require_signed`` loads only versions whose tag (and promotion, for a
+    stage or alias) git verifies as signed (:mod:`gitreg.signatures`).
     """
     if (model_uri is None) == (stage is None):
         raise InvalidInputError("Give a model URI (-m) or a stage (--stage) to serve, not both and not neither.")
@@ -105,13 +108,14 @@ def create_app(
         raise InvalidInputError(f"max_body must be a positive number of bytes, got {max_body}.")
     if stage is not None:
         canonical = check_stage_name(stage)
-        models = ModelSet(StageSource(canonical, open_registry(registry)), keep_missing=False, refresh=refresh)
+        source_set = StageSource(canonical, open_registry(registry), require_signed)
+        models = ModelSet(source_set, keep_missing=False, refresh=refresh)
     else:
         parsed = uris.parse(str(model_uri))
         if follow:
             check_followable(parsed)
         reg = open_registry(registry) if parsed.is_registry else None
-        source = UriSource(parsed, reg)
+        source = UriSource(parsed, reg, require_signed)
         models = ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh)
     follower = Follower(models, interval) if follow else None
 

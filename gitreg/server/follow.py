@@ -50,9 +50,10 @@ class Source(Protocol):
 class UriSource:
     """One model URI (``models:/M/Production``, ``models:/M/3``, a path...)."""
 
-    def __init__(self, uri: ModelURI, registry: Registry | None) -> None:
+    def __init__(self, uri: ModelURI, registry: Registry | None, require_signed: bool = False) -> None:
         self.uri = uri
         self.registry = registry
+        self.require_signed = require_signed
         self.name = uri.name if uri.is_registry else str(uri)
 
     def probe(self) -> dict[str, str | None]:
@@ -61,7 +62,7 @@ class UriSource:
         return {self.name: self.registry.current_tree(self.uri)}
 
     def load(self, name: str) -> PyFuncModel:
-        return load_model(str(self.uri), self.registry)
+        return load_model(str(self.uri), self.registry, require_signed=self.require_signed)
 
     def describe(self) -> str:
         return str(self.uri)
@@ -70,15 +71,17 @@ class UriSource:
 class StageSource:
     """Every model in one stage, each at ``/models/<name>/``."""
 
-    def __init__(self, stage: str, registry: Registry) -> None:
+    def __init__(self, stage: str, registry: Registry, require_signed: bool = False) -> None:
         self.stage = stage
         self.registry = registry
+        self.require_signed = require_signed
 
     def probe(self) -> dict[str, str | None]:
         return dict(self.registry.stage_trees(self.stage))
 
     def load(self, name: str) -> PyFuncModel:
-        return load_model(str(ModelURI(kind="stage", name=name, stage=self.stage)), self.registry)
+        uri = ModelURI(kind="stage", name=name, stage=self.stage)
+        return load_model(str(uri), self.registry, require_signed=self.require_signed)
 
     def describe(self) -> str:
         return f"stage {self.stage}"

@@ -14,7 +14,7 @@ from typing import Any
 
 import falcon
 
-from gitreg.errors import GitregError, NotFoundError
+from gitreg.errors import GitregError, InvalidInputError, NotFoundError
 from gitreg.pyfunc import PyFuncModel
 from gitreg.server.errors import ModelUnavailable, PayloadTooLarge
 from gitreg.server.follow import ModelSet
@@ -44,11 +44,17 @@ def read_body(req: falcon.Request, limit: int) -> bytes:
         return b""
     parts = []
     total = 0
-    while chunk := stream.read(min(_CHUNK, limit + 1 - total)):
-        parts.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            raise PayloadTooLarge(_too_large(limit, "is larger"))
+    try:
+        while chunk := stream.read(min(_CHUNK, limit + 1 - total)):
+            parts.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise PayloadTooLarge(_too_large(limit, "is larger"))
+    except OSError as exc:  # the WSGI server's reader: bad chunk framing, a body cut short
+        raise InvalidInputError(
+            f"The request body could not be read ({type(exc).__name__}): check its Transfer-Encoding framing "
+            "or Content-Length."
+        ) from None
     return b"".join(parts)
 
 

@@ -4,7 +4,17 @@ Nothing in this package knows what a model is.
 """
 
 from gitreg.store.objects import MODE_EXEC, MODE_FILE, MODE_LINK, MODE_TREE, TreeEntry
-from gitreg.store.repo import EMPTY_TREE, ZERO_OID, GitStore, Identity, LogEntry, RefConflict, RefInfo, RefUpdate
+from gitreg.store.repo import (
+    EMPTY_TREE,
+    ZERO_OID,
+    GitStore,
+    Identity,
+    LogEntry,
+    RefConflict,
+    RefInfo,
+    RefLocked,
+    RefUpdate,
+)
 
 __all__ = [
     "EMPTY_TREE",
@@ -18,6 +28,7 @@ __all__ = [
     "LogEntry",
     "RefConflict",
     "RefInfo",
+    "RefLocked",
     "RefUpdate",
     "TreeEntry",
 ]

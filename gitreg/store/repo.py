@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.errors import ConflictError, GitError, NotFoundError
+from gitreg.store import locks
 from gitreg.store.objects import (
     MODE_FILE,
     MODE_TREE,
@@ -61,10 +62,16 @@ class RefConflict(ConflictError):
     """A ref did not hold the value the transaction expected: someone wrote first."""
 
 
+class RefLocked(ConflictError):
+    """A ref's lock file has been held too long to be a live writer's: retrying
+    will not help. The message names the file and the command that clears it."""
+
+
 @dataclass(frozen=True)
 class RefUpdate:
     """Set ``ref`` to ``new`` (None deletes) provided it still holds ``old``
-    (None means it must not exist yet)."""
+    (None means it must not exist yet). ``new == old`` only verifies: the
+    transaction fails unless the ref holds that value, and writes nothing."""
 
     ref: str
     new: str | None
@@ -269,6 +276,17 @@ class GitStore:
             raise GitError(f"{commit} is not a commit")
         return got[2][5:45].decode()
 
+    def is_ancestor(self, rev: str, of: str) -> bool:
+        """Whether commit ``rev`` is reachable from ``of``."""
+        a, b = self.read(rev), self.read(of)
+        if a is None or b is None:
+            return False
+        try:
+            self.git("merge-base", "--is-ancestor", a[0], b[0])
+        except GitError:
+            return False
+        return True
+
     def list_refs(self, prefix: str) -> list[RefInfo]:
         """Refs under ``prefix`` (e.g. ``refs/tags/Name/``), read in one call."""
         fmt = "%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:unix)%00%(creator)%00%(subject)"
@@ -428,24 +446,53 @@ class GitStore:
 
     # -- moving refs ---------------------------------------------------------
 
+    def clear_stale_locks(self, ref_dir: str) -> int:
+        """Remove provably stale lock files directly under ``ref_dir`` (e.g.
+        ``refs/tags/Name``): a writer killed while verifying a ref leaves a
+        lock on a ref nobody may write again. Returns how many were removed."""
+        directory = self.git_dir / ref_dir
+        if not directory.is_dir():
+            return 0
+        found = [p for p in directory.iterdir() if p.name.endswith(".lock")]
+        return sum(1 for p in found if locks.clear_if_stale(p, self.git_dir, self.work_tree).gone)
+
     def update_refs(self, updates: Sequence[RefUpdate], message: str = "gitreg") -> None:
         """Apply all updates atomically, or none; :class:`RefConflict` if any
-        ref no longer holds its expected value."""
+        ref no longer holds its expected value (or a live writer holds its
+        lock), :class:`RefLocked` if a lock outlived its writer and is not
+        provably stale (see :mod:`gitreg.store.locks`; provably stale locks
+        are removed and the transaction tried once more)."""
         lines = []
         for u in updates:
             old = u.old or ZERO_OID
             if u.new is None:
                 lines.append(f"delete {u.ref} {old}")
+            elif u.new == u.old:
+                lines.append(f"verify {u.ref} {old}")
             else:
                 lines.append(f"update {u.ref} {u.new} {old}")
         payload = ("\n".join(lines) + "\n").encode()
-        try:
-            self.git("update-ref", "-m", message, "--stdin", input=payload, config=["core.filesRefLockTimeout=3000"])
-        except GitError as exc:
-            text = str(exc)
-            if "but expected" in text or "already exists" in text or "unable to resolve" in text or ".lock" in text:
-                raise RefConflict(text) from None
-            raise
+        for attempt in range(2):
+            try:
+                self.git(
+                    "update-ref", "-m", message, "--stdin", input=payload, config=["core.filesRefLockTimeout=1000"]
+                )
+                return
+            except GitError as exc:
+                text = str(exc)
+                held = locks.locks_named_in(text)
+                if held:
+                    states = [locks.clear_if_stale(lock, self.git_dir, self.work_tree) for lock in held]
+                    if attempt == 0 and all(s.gone for s in states):
+                        continue  # the holder finished or a stale lock was removed
+                    stuck = [s for s in states if not s.gone and s.age >= locks.stale_after()]
+                    if stuck:
+                        raise RefLocked(f"Cannot move refs: {' '.join(s.describe() for s in stuck)}") from None
+                    raise RefConflict(text) from None
+                if "but expected" in text or "already exists" in text or "unable to resolve" in text:
+                    raise RefConflict(text) from None
+                raise
+        raise RefConflict("a ref lock was taken again while retrying")
 
 
 def _message_bytes(message: str) -> bytes:

@@ -6,35 +6,54 @@ also has a work tree would then show the new version as a staged reversal.
 :func:`sync` performs git's own two-way checkout from the commit the work
 tree last reflected to the branch head: files the user edited and the update
 does not touch are kept, and if an update would overwrite an edit git refuses
-and nothing is changed (the caller warns).
+and nothing is changed (the caller warns, with the commands that finish it).
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.errors import GitError
+from gitreg.store import locks
 from gitreg.store.repo import GitStore, git_env
 
 _MARK = "gitreg-synced"
+_LOCKED = "locked: "
+_RECENT = 50  # how far back main's history is searched for the commit the index shows
 
 
 def mark_synced(store: GitStore, commit: str) -> None:
-    (store.git_dir / _MARK).write_text(commit + "\n")
+    """Record the commit the index and work tree reflect (atomically: a killed
+    process leaves the old mark or the new one, never a torn file)."""
+    tmp = store.git_dir / f"{_MARK}.{os.getpid()}.tmp"
+    tmp.write_text(commit + "\n")
+    os.replace(tmp, store.git_dir / _MARK)
 
 
 def sync(store: GitStore, branch: str = "refs/heads/main") -> str | None:
     """Bring the work tree and index up to ``branch``. Returns None on success
-    or a one-line warning saying what was kept and how to finish by hand."""
+    or a one-line warning saying what was kept and exactly how to finish.
+
+    git's two-way merge (``read-tree -m -u OLD NEW``) moves every file that
+    the user has not changed and refuses, changing nothing, if an update
+    would overwrite an edit (staged, unstaged, or an untracked file in the
+    way). OLD is the commit the work tree last reflected: the mark written
+    after each sync, or, if the mark is missing or wrong (a process killed
+    between the checkout and the mark, a manual checkout), the newest commit
+    on the branch whose tree the index holds.
+    """
     if store.work_tree is None:
         return None
     head = (store.git_dir / "HEAD").read_text().strip()
     if head != f"ref: {branch}":
         return None
     with open(store.git_dir / "gitreg-sync.lock", "w") as lock:
+        # an flock, not a lock file: the kernel releases it when its holder dies
         fcntl.flock(lock, fcntl.LOCK_EX)
         new = store.ref(branch)
         if new is None:
@@ -44,18 +63,126 @@ def sync(store: GitStore, branch: str = "refs/heads/main") -> str | None:
         if old == new:
             return None
         if not old or store.read(old + "^{commit}") is None:
-            old = new  # unknown starting point: only refresh the index stat info
+            old = _index_commit(store, branch) or new
+        error = _two_way(store, old, new)
+        if error is not None:
+            shown = _index_commit(store, branch)
+            if shown is not None and shown != old:
+                old, error = shown, _two_way(store, shown, new)
+        if error is not None and not error.startswith(_LOCKED) and _killed_checkout(store, old, new):
+            try:
+                store.git("read-tree", "--reset", "-u", new, config=["core.hooksPath=/dev/null"])
+                error = None
+            except GitError as exc:
+                error = str(exc)
+        if error is not None:
+            return _refused(store, old, new, error)
+        mark_synced(store, new)
+    return None
+
+
+def _two_way(store: GitStore, old: str, new: str) -> str | None:
+    """``read-tree -m -u old new``; None on success, else git's reason. A
+    provably stale ``index.lock`` is removed and the merge tried again."""
+    for attempt in range(2):
         try:
             store.git("read-tree", "-m", "-u", old, new, config=["core.hooksPath=/dev/null"])
+            return None
         except GitError as exc:
-            reason = str(exc).splitlines()[-1] if str(exc) else "git refused"
-            return (
-                f"the registry's work tree was not updated because it has uncommitted edits "
-                f"that the update would overwrite ({reason.strip()}); your edits are kept. "
-                f"Commit or stash them, then run: git -C {store.work_tree} reset --keep {branch}"
-            )
-        mark.write_text(new + "\n")
+            held = locks.locks_named_in(str(exc))
+            if attempt == 0 and held:
+                states = [locks.clear_if_stale(p, store.git_dir, store.work_tree) for p in held]
+                if all(s.gone for s in states):
+                    continue
+                return _LOCKED + " ".join(s.describe() for s in states if not s.gone)
+            return str(exc)
+    return "the index lock was taken again"
+
+
+def _killed_checkout(store: GitStore, old: str, new: str) -> bool:
+    """Whether every difference between the work tree and the index is a file
+    git itself wrote for a commit between ``old`` and ``new`` (a sync killed
+    half way through its checkout), with nothing staged: then there is no user
+    edit to keep and the checkout can simply be redone. A file cut short or
+    missing (git unlinks a file before writing its new content) counts as
+    git's own: redoing the checkout restores it, so no authored content is lost."""
+    try:
+        if store.git("diff-index", "--cached", "--name-only", old, "--").strip():
+            return False
+        listed = store.git("ls-files", "-z", "--modified", "--deleted", "--others", "--exclude-standard")
+        history = store.git("log", "--first-parent", "--raw", "--no-abbrev", "--format=", f"{old}..{new}", "--")
+    except GitError:
+        return False
+    paths = sorted({p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p})
+    if not paths or any("\n" in p for p in paths):  # git never wrote those; --stdin-paths could not name them
+        return False
+    written: dict[str, set[str | None]] = {}
+    for line in history.decode("utf-8", "surrogateescape").splitlines():
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if len(fields) >= 5:
+            written.setdefault(path, set()).add(None if fields[4] == "D" else fields[3])
+    present = [p for p in paths if (store.work_tree / p).is_file()]  # type: ignore[operator]
+    oids = (
+        store.git("hash-object", "--stdin-paths", input="".join(f"{p}\n" for p in present).encode()) if present else b""
+    )
+    actual: dict[str, str | None] = {p: None for p in paths}
+    actual.update(zip(present, oids.decode().split(), strict=True))
+    return all(
+        actual[p] is None or actual[p] in written.get(p, set()) or _torn_write(store, p, written.get(p, set()))
+        for p in paths
+    )
+
+
+def _torn_write(store: GitStore, path: str, candidates: set[str | None]) -> bool:
+    """A file git was killed while writing: a strict prefix (often empty) of
+    the content it was checking out."""
+    data = (store.work_tree / path).read_bytes() if (store.work_tree / path).is_file() else None  # type: ignore[operator]
+    if data is None:
+        return False
+    for oid in candidates - {None}:
+        blob = store.read_blob(oid) if oid else None
+        if blob is not None and len(data) < len(blob) and blob.startswith(data):
+            return True
+    return False
+
+
+def _index_commit(store: GitStore, branch: str) -> str | None:
+    """The newest of the branch's recent commits whose tree the index holds."""
+    try:
+        tree = store.git("write-tree").decode().strip()  # fails while the index has conflicts
+        recent = store.git("log", f"--max-count={_RECENT}", "--first-parent", "--format=%H %T", branch, "--")
+    except GitError:
+        return None
+    for line in recent.decode().splitlines():
+        commit, _, commit_tree = line.partition(" ")
+        if commit_tree == tree:
+            return commit
     return None
+
+
+def _refused(store: GitStore, old: str, new: str, error: str) -> str:
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    detail = "; ".join(x for x in lines if not x.startswith(("Please", "Aborting", "hint:")))[:500]
+    wt = shlex.quote(str(store.work_tree))
+    if error.startswith(_LOCKED) or locks.locks_named_in(error):
+        return (
+            f"the version is registered, but the registry's work tree was not updated: {detail} "
+            f"Then run: git -C {wt} read-tree -m -u {old} {new}"
+        )
+    if "Untracked working tree file" in error:
+        return (
+            f"the version is registered, but the registry's work tree was not updated because untracked files "
+            f"are where the update puts registry files ({detail}). Move them elsewhere, then run: "
+            f"git -C {wt} read-tree -m -u {old} {new}"
+        )
+    patch = shlex.quote(str(store.git_dir / "gitreg-your-edits.patch"))
+    return (
+        f"the version is registered, but the registry's work tree was not updated because it has "
+        f"uncommitted edits the update would overwrite ({detail}); your edits are kept as they were. "
+        f"To update it and re-apply them, run: git -C {wt} diff --binary {old} > {patch} && "
+        f"git -C {wt} reset --hard {new} && git -C {wt} apply --3way {patch}"
+    )
 
 
 @dataclass(frozen=True)

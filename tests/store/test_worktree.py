@@ -1,0 +1,127 @@
+"""A registry's work tree follows main without ever losing a user's
+uncommitted edits; when git refuses an update the version is still
+registered and the warning says exactly what to run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from helpers.invariants import worktree_problems
+
+from gitreg.registry import Package, Registry
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def register(reg: Registry, tmp_path: Path, name: str, content: str) -> int:
+    src = tmp_path / f"src-{name}"
+    src.mkdir(exist_ok=True)
+    (src / "model.pkl").write_text(content)
+    return reg.register(name, Package(src, ("model.pkl",), "python_function")).version
+
+
+def test_unstaged_and_staged_edits_to_files_the_update_does_not_touch_are_kept(tmp_path: Path):
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "m", "one\n")
+    (reg.path / "README.md").write_text("my notes\n")
+    (reg.path / "registry.yaml").write_text((reg.path / "registry.yaml").read_text() + "# staged\n")
+    git(reg.path, "add", "registry.yaml")
+    register(reg, tmp_path, "m", "two\n")
+    assert reg.warnings == []
+    assert (reg.path / "README.md").read_text() == "my notes\n"
+    assert git(reg.path, "status", "--porcelain") == " M README.md\nM  registry.yaml\n"
+    assert (reg.path / "models" / "m" / "model.pkl").read_text() == "two\n"
+
+
+def test_edit_to_a_file_the_next_registration_replaces_is_kept_and_the_warning_says_what_to_run(tmp_path: Path):
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "m", "one\n")
+    pkl = reg.path / "models" / "m" / "model.pkl"
+    pkl.write_text("my edit\n")
+    git(reg.path, "add", "models/m/model.pkl")  # staged ...
+    (reg.path / "README.md").write_text("unstaged too\n")  # ... and unstaged
+    version = register(reg, tmp_path, "m", "two\n")
+    assert version == 2 and reg.latest_ref("m").version == 2  # registered regardless
+    [warning] = reg.warnings
+    assert pkl.read_text() == "my edit\n" and (reg.path / "README.md").read_text() == "unstaged too\n"
+    assert "version is registered" in warning and "models/m/model.pkl" in warning
+    command = warning.split("run: ", 1)[1]
+    subprocess.run(command, shell=True, check=False, capture_output=True)
+    # the update is in and the user's edit is re-applied (here as a conflict to resolve)
+    assert "my edit" in pkl.read_text() and "two" in pkl.read_text()
+    assert (reg.path / "README.md").read_text() == "unstaged too\n"
+    git(reg.path, "checkout", "HEAD", "--", "models/m/model.pkl")
+    git(reg.path, "checkout", "HEAD", "--", "README.md")
+    reg.warnings.clear()
+    register(reg, tmp_path, "m", "three\n")
+    assert reg.warnings == []
+    assert worktree_problems(reg.path) == []
+    assert pkl.read_text() == "three\n"
+
+
+def test_untracked_file_where_a_new_model_lands_is_kept(tmp_path: Path):
+    reg = Registry.init(tmp_path / "reg")
+    (reg.path / "models" / "n").mkdir(parents=True)
+    (reg.path / "models" / "n" / "model.pkl").write_text("mine\n")
+    register(reg, tmp_path, "n", "registered\n")
+    [warning] = reg.warnings
+    assert "untracked" in warning and "read-tree -m -u" in warning
+    assert (reg.path / "models" / "n" / "model.pkl").read_text() == "mine\n"
+    assert reg.latest_ref("n").version == 1
+
+
+def test_fresh_index_lock_is_reported_with_the_command_and_a_stale_one_is_cleared(tmp_path: Path, monkeypatch):
+    reg = Registry.init(tmp_path / "reg")
+    lock = reg.store.git_dir / "index.lock"
+    holder = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=reg.path, stdin=subprocess.PIPE)
+    try:
+        lock.touch()
+        os.utime(lock, (time.time() - 3600, time.time() - 3600))
+        register(reg, tmp_path, "m", "one\n")  # a live git process in the repository: not provably stale
+        [warning] = reg.warnings
+        assert f"rm -f {lock}" in warning and "read-tree -m -u" in warning and lock.exists()
+    finally:
+        holder.communicate(b"")
+    reg.warnings.clear()
+    register(reg, tmp_path, "m", "two\n")  # an hour old and nobody holds it: removed
+    assert reg.warnings == [] and not lock.exists()
+    assert worktree_problems(reg.path) == []
+
+
+def test_stale_ref_lock_is_cleared_and_a_held_one_refused_with_the_command(tmp_path: Path):
+    from gitreg.store import RefLocked
+
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "m", "one\n")
+    lock = reg.store.git_dir / "refs" / "heads" / "main.lock"
+    lock.touch()
+    os.utime(lock, (time.time() - 3600, time.time() - 3600))
+    holder = subprocess.Popen(["git", "hash-object", "--stdin"], cwd=reg.path, stdin=subprocess.PIPE)
+    before = git(reg.path, "for-each-ref")
+    try:
+        try:
+            register(reg, tmp_path, "m", "two\n")
+            raise AssertionError("registered through a held lock")
+        except RefLocked as exc:
+            assert f"rm -f {lock}" in str(exc)
+        assert git(reg.path, "for-each-ref") == before
+    finally:
+        holder.communicate(b"")
+    assert register(reg, tmp_path, "m", "two\n") == 2
+    assert not lock.exists()
+
+
+def test_refused_update_with_an_untracked_file_named_with_a_newline_warns_instead_of_crashing(tmp_path: Path):
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "m", "one\n")
+    (reg.path / "models" / "m" / "model.pkl").write_text("my edit\n")
+    (reg.path / "odd\nname").write_text("untracked\n")
+    assert register(reg, tmp_path, "m", "two\n") == 2
+    [warning] = reg.warnings
+    assert "version is registered" in warning
+    assert (reg.path / "models" / "m" / "model.pkl").read_text() == "my edit\n"
