@@ -19,7 +19,11 @@ def _registry_location(registry: str | None) -> str | None:
 
 @click.command()
 @click.option("-m", "--model-uri", metavar="URI", help="Model to serve: models:/NAME/VERSION|STAGE|latest, NAME@ALIAS.")
-@click.option("--stage", metavar="STAGE", help="Serve every model in STAGE at /models/NAME/invocations (no -m).")
+@click.option(
+    "--stage",
+    metavar="STAGE",
+    help="Serve every model in STAGE at /models/NAME/invocations and /models/NAME/metadata (no -m).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("-p", "--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
@@ -46,7 +50,11 @@ def _registry_location(registry: str | None) -> str | None:
     metavar="BYTES",
     help="Largest request body accepted; larger ones get 413.",
 )
-@click.option("--follow", is_flag=True, help="Watch the stage/alias/latest and swap to a new version when it moves.")
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Watch the stage/alias/latest (or --stage) and swap in new versions as they are promoted.",
+)
 @click.option(
     "--interval",
     default=2.0,

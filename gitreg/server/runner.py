@@ -29,7 +29,7 @@ from gitreg.server.app import ScoringApp
 
 __all__ = ["ServerOptions", "run"]
 
-_ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+_ACCESS_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 
 @dataclass(frozen=True)
