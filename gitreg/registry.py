@@ -76,6 +76,16 @@ class Package:
 
 
 @dataclass(frozen=True)
+class NewVersion:
+    """One version for :meth:`Registry.register_many`."""
+
+    name: str
+    package: Package
+    description: str | None = None
+    tags: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class VersionRef:
     """Where a version lives in git: its tag, the commit it tags and its subtree."""
 
@@ -122,6 +132,7 @@ class _Plan:
     message: str
     refs: Callable[[str], list[RefUpdate]] = field(default=lambda commit: [])
     result: object = None
+    record: ModelRecord | None = None  # a registration's updated record
 
 
 class Registry:
@@ -480,64 +491,147 @@ class Registry:
         check_model_name(name)
         desc, tags = check_description(description), check_tags(tags)
         blobs = self._store_files(package)
-        info = worktree.describe(provenance_dir or Path.cwd(), exclude=self.store.git_dir)
-        author = str(self.store.identity())
+        origin = self._origin(provenance_dir)
 
         def plan(head: str | None, root: str | None) -> _Plan:
-            record = self._record_at(head, name) if head else None
-            if record is None:
-                if not create:
-                    raise NotFoundError(self._missing_model_message(name))
-                self._check_unique(name, root)
-                record = ModelRecord(name=name, created=_now_ms(), next_version=self._next_free(name, 1))
+            record = self._record_for_new_version(name, head, root, create)
             version = record.next_version
             if self.store.read(tag_ref(name, version)) is not None:
                 version = self._next_free(name, version)
-            manifest = Manifest(
-                name=name,
-                version=version,
-                flavor=package.flavor,
-                artifacts=tuple(a for a, _, _ in blobs),
-                provenance=Provenance(
-                    author=author,
-                    created=_now_ms(),
-                    source=package.source,
-                    run_id=package.run_id,
-                    git_commit=info.commit if info else None,
-                    git_remote=info.remote if info else None,
-                    git_dirty=info.dirty if info else None,
-                ),
-                signature=package.signature,
-                input_example=package.input_example,
-                metrics=package.metrics,
-                params=package.params,
-            )
-            entries = {a.path: (mode, oid) for a, mode, oid in blobs}
-            entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
-            subtree = self.store.edit_tree(None, entries)
-            record = replace(record, next_version=version + 1)
-            if desc or tags:
-                record = record.with_notes(version, VersionNotes(desc, tags))
-            message = f"Register {name} version {version}\n\n" + _summary(manifest)
-            tag = tag_ref(name, version)
+            return self._version_plan(name, version, record, package, blobs, origin, desc, tags)
 
-            def refs(commit: str) -> list[RefUpdate]:
-                tag_obj = self.store.write_tag(commit, f"{name}/v{version}", message)
-                return [RefUpdate(tag, tag_obj, None)]
+        commit, ref = self._write(MAIN, plan)
+        assert isinstance(ref, VersionRef)
+        # A version that did not exist a moment ago is in no stage yet: no need to list stage branches.
+        return self.model_version(replace(ref, commit=commit), held={})
 
-            return _Plan(
-                {
-                    f"models/{name}": (MODE_TREE, subtree),
-                    f"models/{name}.yaml": (MODE_FILE, self.store.write_blob(record.to_yaml().encode())),
-                },
-                message,
-                refs,
-                version,
-            )
+    def register_many(self, versions: Iterable[NewVersion], *, provenance_dir: Path | None = None) -> list[VersionRef]:
+        """Register many versions, of one model or several, in one go.
 
-        _, version = self._write(MAIN, plan)
-        assert isinstance(version, int)
-        return self.get_version(name, version)
+        Each version is the same commit and tag :meth:`register` would make
+        (same trees, manifest, record and messages), chained on ``main`` in the
+        given order; ``main`` and every new tag then move in ONE compare-and-swap
+        transaction, so importing a long history or building a large registry
+        costs one git process instead of one per version, and a failure leaves
+        no version behind. Missing models are created.
+        """
+        items = list(versions)
+        for item in items:
+            check_model_name(item.name)
+        notes = [(check_description(i.description), check_tags(i.tags)) for i in items]
+        stored: dict[int, list[tuple[Artifact, str, str]]] = {}
+        for item in items:
+            if id(item.package) not in stored:
+                stored[id(item.package)] = self._store_files(item.package)
+        origin = self._origin(provenance_dir)
+        delay = 0.002
+        for _ in range(_RETRIES):
+            head = self.store.ref(MAIN)
+            parent, root = head, self.store.commit_tree(head) if head else None
+            records: dict[str, ModelRecord] = {}
+            refs: list[VersionRef] = []
+            updates: list[RefUpdate] = []
+            for item, (desc, tags) in zip(items, notes, strict=True):
+                record = records.get(item.name) or self._record_for_new_version(item.name, parent, root, True)
+                version = record.next_version
+                if self.store.read(tag_ref(item.name, version)) is not None:
+                    version = self._next_free(item.name, version)
+                plan = self._version_plan(
+                    item.name, version, record, item.package, stored[id(item.package)], origin, desc, tags
+                )
+                root = self.store.edit_tree(root, plan.changes)
+                parent = self.store.write_commit(root, [parent] if parent else [], plan.message)
+                updates += plan.refs(parent)
+                ref = plan.result
+                assert isinstance(ref, VersionRef)
+                refs.append(replace(ref, commit=parent))
+                records[item.name] = plan.record
+            if parent is None or parent == head:
+                return []
+            try:
+                self.store.update_refs([RefUpdate(MAIN, parent, head), *updates], f"register {len(refs)} versions")
+            except RefConflict:
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            warning = worktree.sync(self.store)
+            if warning:
+                self.warnings.append(warning)
+            return refs
+        raise ConflictError("Gave up registering: other writers kept moving main. Try again.")
+
+    def _origin(self, provenance_dir: Path | None) -> tuple[str, worktree.WorkTreeInfo | None]:
+        """Who registers, and the training repository the call runs in (if any)."""
+        info = worktree.describe(provenance_dir or Path.cwd(), exclude=self.store.git_dir)
+        return str(self.store.identity()), info
+
+    def _record_for_new_version(self, name: str, head: str | None, root: str | None, create: bool) -> ModelRecord:
+        record = self._record_at(head, name) if head else None
+        if record is None:
+            if not create:
+                raise NotFoundError(self._missing_model_message(name))
+            self._check_unique(name, root)
+            record = ModelRecord(name=name, created=_now_ms(), next_version=self._next_free(name, 1))
+        return record
+
+    def _version_plan(
+        self,
+        name: str,
+        version: int,
+        record: ModelRecord,
+        package: Package,
+        blobs: list[tuple[Artifact, str, str]],
+        origin: tuple[str, worktree.WorkTreeInfo | None],
+        desc: str,
+        tags: dict[str, str],
+    ) -> _Plan:
+        """The tree changes, message and tag that make ``version`` of ``name``:
+        shared by :meth:`register` and :meth:`register_many` so both write the
+        very same objects. ``result`` is the new version's :class:`VersionRef`
+        (its commit filled in by the caller) and ``record`` the updated record."""
+        author, info = origin
+        manifest = Manifest(
+            name=name,
+            version=version,
+            flavor=package.flavor,
+            artifacts=tuple(a for a, _, _ in blobs),
+            provenance=Provenance(
+                author=author,
+                created=_now_ms(),
+                source=package.source,
+                run_id=package.run_id,
+                git_commit=info.commit if info else None,
+                git_remote=info.remote if info else None,
+                git_dirty=info.dirty if info else None,
+            ),
+            signature=package.signature,
+            input_example=package.input_example,
+            metrics=package.metrics,
+            params=package.params,
+        )
+        entries = {a.path: (mode, oid) for a, mode, oid in blobs}
+        entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
+        subtree = self.store.edit_tree(None, entries)
+        record = replace(record, next_version=version + 1)
+        if desc or tags:
+            record = record.with_notes(version, VersionNotes(desc, tags))
+        message = f"Register {name} version {version}\n\n" + _summary(manifest)
+        tag = tag_ref(name, version)
+
+        def refs(commit: str) -> list[RefUpdate]:
+            tag_obj = self.store.write_tag(commit, f"{name}/v{version}", message)
+            return [RefUpdate(tag, tag_obj, None)]
+
+        return _Plan(
+            {
+                f"models/{name}": (MODE_TREE, subtree),
+                f"models/{name}.yaml": (MODE_FILE, self.store.write_blob(record.to_yaml().encode())),
+            },
+            message,
+            refs,
+            VersionRef(name, version, tag[10:], "", subtree, manifest),
+            record,
+        )
 
     def _store_files(self, package: Package) -> list[tuple[Artifact, str, str]]:
         out = []
