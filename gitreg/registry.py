@@ -527,25 +527,26 @@ class Registry:
         delay = 0.002
         for _ in range(_RETRIES):
             head = self.store.ref(MAIN)
-            parent, root = head, self.store.commit_tree(head) if head else None
-            records: dict[str, ModelRecord] = {}
-            refs: list[VersionRef] = []
-            updates: list[RefUpdate] = []
-            for item, (desc, tags) in zip(items, notes, strict=True):
-                record = records.get(item.name) or self._record_for_new_version(item.name, parent, root, True)
-                version = record.next_version
-                if self.store.read(tag_ref(item.name, version)) is not None:
-                    version = self._next_free(item.name, version)
-                plan = self._version_plan(
-                    item.name, version, record, item.package, stored[id(item.package)], origin, desc, tags
-                )
-                root = self.store.edit_tree(root, plan.changes)
-                parent = self.store.write_commit(root, [parent] if parent else [], plan.message)
-                updates += plan.refs(parent)
-                ref = plan.result
-                assert isinstance(ref, VersionRef)
-                refs.append(replace(ref, commit=parent))
-                records[item.name] = plan.record
+            with self.store.packing():
+                parent, root = head, self.store.commit_tree(head) if head else None
+                records: dict[str, ModelRecord] = {}
+                refs: list[VersionRef] = []
+                updates: list[RefUpdate] = []
+                for item, (desc, tags) in zip(items, notes, strict=True):
+                    record = records.get(item.name) or self._record_for_new_version(item.name, parent, root, True)
+                    version = record.next_version
+                    if self.store.read(tag_ref(item.name, version)) is not None:
+                        version = self._next_free(item.name, version)
+                    plan = self._version_plan(
+                        item.name, version, record, item.package, stored[id(item.package)], origin, desc, tags
+                    )
+                    root = self.store.edit_tree(root, plan.changes)
+                    parent = self.store.write_commit(root, [parent] if parent else [], plan.message)
+                    updates += plan.refs(parent)
+                    ref = plan.result
+                    assert isinstance(ref, VersionRef)
+                    refs.append(replace(ref, commit=parent))
+                    records[item.name] = plan.record
             if parent is None or parent == head:
                 return []
             try:

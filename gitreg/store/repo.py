@@ -14,7 +14,8 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,9 @@ from gitreg.store.objects import (
     encode_commit,
     encode_tag,
     encode_tree,
+    object_id,
     parse_tree,
+    write_pack,
 )
 
 ZERO_OID = "0" * 40
@@ -172,6 +175,7 @@ class GitStore:
         self._batch = _Batch(git_dir)
         self._writer = LooseObjectWriter(git_dir / "objects")
         self._identity: Identity | None = None
+        self._pending: dict[str, tuple[str, bytes]] | None = None
 
     def __repr__(self) -> str:
         return f"GitStore({str(self.work_tree or self.git_dir)!r})"
@@ -240,7 +244,32 @@ class GitStore:
     def read(self, spec: str) -> tuple[str, str, bytes] | None:
         """``(oid, type, content)`` of an object named by a rev spec such as
         ``refs/heads/main:models``, or None if it does not exist."""
+        if self._pending:
+            got = self._read_pending(spec)
+            if got is not None:
+                return got
         return self._batch.read(spec)
+
+    def _read_pending(self, spec: str) -> tuple[str, str, bytes] | None:
+        """Resolve ``<oid>[:<path>]`` when ``oid`` is an object not yet packed."""
+        assert self._pending is not None
+        rev, sep, path = spec.partition(":")
+        if rev not in self._pending:
+            return None
+        oid = rev
+        kind, data = self._pending[rev]
+        if sep and kind == "commit":
+            oid = data[5:45].decode()
+        for part in path.split("/") if path else ():
+            got = self._pending.get(oid) or self._batch.read(oid)
+            entry = parse_tree(got[-1]).get(part) if got and got[-2] == "tree" else None
+            if entry is None:
+                return None
+            oid = entry.oid
+        got = self._pending.get(oid) or self._batch.read(oid)
+        if got is None:
+            return None
+        return oid, got[-2], got[-1]
 
     def read_blob(self, spec: str) -> bytes | None:
         got = self.read(spec)
@@ -311,23 +340,43 @@ class GitStore:
 
     # -- writing objects -----------------------------------------------------
 
+    @contextmanager
+    def packing(self) -> Iterator[None]:
+        """Inside the block, written objects stay in memory (and readable by
+        :meth:`read`); when it ends without error they land as ONE pack file.
+        Thousands of objects then cost one file pair instead of a file each.
+        Refs may point at them only after the block."""
+        self._pending = {}
+        try:
+            yield
+            write_pack(self.git_dir / "objects" / "pack", self._pending)
+        finally:
+            self._pending = None
+
+    def _write(self, kind: str, data: bytes) -> str:
+        if self._pending is not None:
+            oid = object_id(kind, data)
+            self._pending[oid] = (kind, data)
+            return oid
+        return self._writer.write(kind, data)
+
     def write_blob(self, data: bytes) -> str:
-        return self._writer.write("blob", data)
+        return self._write("blob", data)
 
     def write_file(self, path: Path) -> tuple[str, str, int]:
         """Store a file; return (blob oid, sha256, size)."""
         return self._writer.write_file(path)
 
     def write_tree(self, entries: Iterable[TreeEntry]) -> str:
-        return self._writer.write("tree", encode_tree(entries))
+        return self._write("tree", encode_tree(entries))
 
     def write_commit(self, tree: str, parents: Sequence[str], message: str, when: float | None = None) -> str:
         stamp = self.identity().stamp(when)
-        return self._writer.write("commit", encode_commit(tree, parents, stamp, stamp, message))
+        return self._write("commit", encode_commit(tree, parents, stamp, stamp, message))
 
     def write_tag(self, target: str, name: str, message: str, when: float | None = None) -> str:
         stamp = self.identity().stamp(when)
-        return self._writer.write("tag", encode_tag(target, "commit", name, stamp, message))
+        return self._write("tag", encode_tag(target, "commit", name, stamp, message))
 
     def edit_tree(self, root: str | None, changes: dict[str, tuple[str, str] | None]) -> str:
         """A new tree: ``root`` with each ``path -> (mode, oid)`` set, or removed
