@@ -55,10 +55,11 @@ class Client:
         reg = self.registry
         out = []
         name_clauses = [c for c in clauses if c.key == "name"]
+        stages = reg.stage_names()  # listed once, not once per model
         for name in reg.model_names():
             if not filters.matcher(name_clauses, lambda k, n=name: n):
                 continue
-            model = reg.get_model(name)
+            model = reg.get_model(name, stages=stages)
 
             def get(key: str, m: RegisteredModel = model) -> str | None:
                 return m.name if key == "name" else m.tags.get(key[5:])

@@ -232,13 +232,25 @@ class Registry:
             raise IntegrityError(f"{where}: {MANIFEST_FILE} is missing.")
         return Manifest.from_yaml(raw, where)
 
-    def version_ref(self, name: str, version: int) -> VersionRef:
-        """The tag of ``name`` version ``version``; NotFoundError if absent or deleted."""
+    def version_ref(
+        self,
+        name: str,
+        version: int,
+        *,
+        record: ModelRecord | None = None,
+        known: tuple[str, Manifest] | None = None,
+    ) -> VersionRef:
+        """The tag of ``name`` version ``version``; NotFoundError if absent or deleted.
+
+        ``record`` (the model's record on main) and ``known`` (a subtree and its
+        parsed manifest the caller already holds) only save reading them again.
+        """
         check_model_name(name)
         version = check_version(version)
         tag = tag_ref(name, version)
         got = self.store.read(f"{tag}^{{commit}}")
-        record = self._record_at(MAIN, name)
+        if record is None:
+            record = self._record_at(MAIN, name)
         if got is None or record is None or version in record.deleted:
             if record is None:
                 raise NotFoundError(self._missing_model_message(name))
@@ -249,7 +261,10 @@ class Registry:
         tree = self.store.tree_oid(f"{tag}:models/{name}")
         if tree is None:
             raise IntegrityError(f"Tag {tag[10:]} does not contain models/{name}/.")
-        manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"{tag[10:]}:models/{name}/{MANIFEST_FILE}")
+        if known is not None and known[0] == tree:
+            manifest = known[1]
+        else:
+            manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"{tag[10:]}:models/{name}/{MANIFEST_FILE}")
         if manifest.name != name or manifest.version != version:
             raise IntegrityError(
                 f"Tag {tag[10:]} holds a manifest for {manifest.name!r} version {manifest.version}, "
@@ -265,8 +280,12 @@ class Registry:
             raise NotFoundError(
                 f"Model {name!r} has no versions yet. Register one with 'gitreg register {name} SOURCE'."
             )
+        return self._latest_at(name, tree)
+
+    def _latest_at(self, name: str, tree: str, record: ModelRecord | None = None) -> VersionRef:
+        """The version whose subtree ``tree`` is ``models/<name>/`` on main, checked against its tag."""
         manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"main:models/{name}/{MANIFEST_FILE}")
-        ref = self.version_ref(name, manifest.version)
+        ref = self.version_ref(name, manifest.version, record=record, known=(tree, manifest))
         if ref.tree != tree:
             raise IntegrityError(
                 f"main:models/{name}/ says version {manifest.version} but differs from tag {ref.tag}; "
@@ -285,7 +304,7 @@ class Registry:
         manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", where)
         if manifest.name != name:
             raise IntegrityError(f"{where} names model {manifest.name!r}, not {name!r}.")
-        ref = self.version_ref(name, manifest.version)
+        ref = self.version_ref(name, manifest.version, known=(tree, manifest))
         if ref.tree != tree:
             raise IntegrityError(
                 f"stages/{stage}:models/{name}/ claims version {manifest.version} but its content differs from tag "
@@ -312,9 +331,9 @@ class Registry:
             return Resolved(ref, display_stage(uri.stage))
         raise InvalidInputError(f"{uri} is not a registry URI.")
 
-    def version_numbers(self, name: str) -> list[int]:
+    def version_numbers(self, name: str, record: ModelRecord | None = None) -> list[int]:
         """Live versions of ``name`` in order, from its own tags only."""
-        record = self.record(name)
+        record = record or self.record(name)
         nums = []
         prefix = f"refs/tags/{name}/v"
         for info in self.store.list_refs(f"refs/tags/{name}/"):
@@ -383,19 +402,26 @@ class Registry:
     def list_versions(self, name: str) -> list[ModelVersion]:
         record = self.record(name)
         held = self.stages_of(name)
-        return [self.model_version(self.version_ref(name, v), record, held) for v in self.version_numbers(name)]
+        return [
+            self.model_version(self.version_ref(name, v, record=record), record, held)
+            for v in self.version_numbers(name, record)
+        ]
 
-    def get_model(self, name: str) -> RegisteredModel:
+    def get_model(self, name: str, *, stages: Iterable[str] | None = None) -> RegisteredModel:
+        """The registered model ``name``. ``stages`` (the stage names, as
+        :meth:`stage_names` lists them) saves listing the stage branches again
+        when describing many models."""
         record = self.record(name)
-        held = self.stages_of(name)
+        held = self.stages_of(name, stages)
         latest: list[ModelVersion] = []
-        if self.store.tree_oid(f"{MAIN}:models/{name}") is not None:
-            latest.append(self.model_version(self.latest_ref(name), record, held))
+        tree = self.store.tree_oid(f"{MAIN}:models/{name}")
+        if tree is not None:
+            latest.append(self.model_version(self._latest_at(name, tree, record), record, held))
         shown = {v.version for v in latest}
         for fixed in FIXED_STAGES:
             v = held.get(fixed.lower())
             if v is not None and v not in shown:
-                latest.append(self.model_version(self.version_ref(name, v), record, held))
+                latest.append(self.model_version(self.version_ref(name, v, record=record), record, held))
                 shown.add(v)
         return RegisteredModel(
             name=record.name,
@@ -733,7 +759,10 @@ class Registry:
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
-            return self.stages_of(name)
+            # The transaction moved exactly these branches from ``held``: no need to list them again.
+            after = {s: v for s, v in held.items() if s not in moves}
+            after.update({s: ref.version for s, ref in moves.items() if ref is not None})
+            return after
         raise ConflictError(f"Gave up moving stages of {name!r}: other writers kept winning. Try again.")
 
     def promote(
@@ -772,8 +801,8 @@ class Registry:
                 lines.append(f"{display_stage(target)}: (none) -> version {ref.version}")
             return moves, "\n".join(lines)
 
-        self._move_stages(name, decide)
-        return self.get_version(name, ref.version)
+        held = self._move_stages(name, decide)
+        return self.model_version(ref, held=held)
 
     def demote(self, name: str, stage: str) -> int | None:
         """Remove ``name`` from ``stage``; returns the version it held."""
@@ -797,8 +826,8 @@ class Registry:
             }
             return moves, f"Move {name} version {version} to no stage"
 
-        self._move_stages(name, decide)
-        return self.get_version(name, version)
+        held = self._move_stages(name, decide)
+        return self.model_version(self.version_ref(name, version), held=held)
 
     def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
         return self.promote(name, version, alias, exclusive_fixed=False)
