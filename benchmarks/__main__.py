@@ -26,16 +26,13 @@ GROUPS = ("register", "cli", "reads", "resolve", "load", "models", "storage", "r
 ANCHORS = Path(__file__).parent / "anchors"
 GTO_CAP = 1000  # GTO needs seconds per command per 1,000 tags; building and reading more takes far too long
 ORDER = [
-    "register seed model, warm (work tree, cwd outside git)",
-    "register seed model, warm (bare, cwd outside git)",
-    "register seed model, warm (work tree, cwd in a git repo)",
-    "register seed model, warm (bare, cwd in a git repo)",
+    "register seed model, warm",
+    "register seed model, warm (bare registry, cwd outside git)",
+    "register seed model, warm (work tree registry, cwd in a git repo)",
+    "register seed model, warm (bare registry, cwd in a git repo)",
     "register ratio: at 10,000 / at 10 versions (target < 1.5)",
-    "register seed model, warm (log_model with pip_requirements)",
     "create_model_version (metadata only), warm",
     "register_model (metadata only), warm",
-    "register (API, metadata only), warm",
-    "gitreg --help (cold)",
     "CLI --help (cold)",
     "gitreg models (cold)",
     "gitreg versions M (cold)",
@@ -44,12 +41,14 @@ ORDER = [
     "gitreg promote M N production (cold)",
     "resolve models:/M/Production (warm)",
     "load models:/M/1 + predict (fresh process)",
+    "floor: fresh python importing numpy, sklearn.linear_model, cloudpickle",
     "load_model(models:/M/1), cached (warm)",
     "cloudpickle.load of the same model.pkl (warm)",
     "load_model minus cloudpickle.load (target < 2 ms)",
     "gitreg models --json (cold)",
     "storage: 10 more registrations of an unchanged model, after git gc (target < 10 KB)",
     "storage: 10 retrained RandomForest versions",
+    "build registry (register_many + stage moves), not a target",
 ]
 
 
@@ -59,12 +58,20 @@ def has(python: str, module: str) -> bool:
 
 
 def run_anchor(argv: list[str]) -> list[Result]:
-    """Run an anchor script; its stdout is JSON lines, its stderr progress."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    results = [Result.from_dict(json.loads(line)) for line in proc.stdout if line.startswith("{")]
-    if proc.wait() != 0:
-        progress(f"anchor {Path(argv[1]).name} failed (exit {proc.returncode}); its remaining rows are missing")
+    """Run an anchor script: its stdout is JSON lines; of its stderr only our
+    progress lines are shown (the anchors' own warnings are noise), and the
+    tail of it if the script fails."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate()
+    for line in err.splitlines():
+        if line.startswith("[") and "]   " in line:
+            print(line, file=sys.stderr)
+    results = [Result.from_dict(json.loads(line)) for line in out.splitlines() if line.startswith("{")]
+    if proc.returncode != 0:
+        tail = "\n".join(err.strip().splitlines()[-15:])
+        progress(
+            f"anchor {Path(argv[1]).name} failed (exit {proc.returncode}); its remaining rows are missing:\n{tail}"
+        )
     return results
 
 
@@ -97,8 +104,14 @@ def gitreg_forests(work: Path, pickles: Path) -> Result:
     with contextlib.redirect_stderr(io.StringIO()):
         for pkl in sorted(pickles.iterdir()):
             gitreg.register_model(str(pkl), "RF", registry=reg)
-    return Result("gitreg", "storage: 10 retrained RandomForest versions", "", [repo_bytes(path) - before], "bytes",
-                  "gitreg repository growth after git gc")  # fmt: skip
+    return Result(
+        "gitreg",
+        "storage: 10 retrained RandomForest versions",
+        "",
+        [repo_bytes(path) - before],
+        "bytes",
+        "gitreg repository growth after git gc",
+    )
 
 
 def main() -> None:
@@ -158,8 +171,10 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     took = time.time() - started
     print(f"# gitreg benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"# {platform.platform()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"{runs} runs per operation, {took / 60:.1f} min")  # fmt: skip
+    print(
+        f"# {platform.platform()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"{runs} runs per operation, {took / 60:.1f} min"
+    )
     print(f"# medians (min-max); GTO capped at {GTO_CAP:,} versions\n")
     print(table(results, ORDER))
     if args.json:

@@ -118,11 +118,16 @@ class GitregBench:
                 os.chdir(cwd)
                 try:
                     reg = open_registry(path)
-                    samples = warm(_quiet(lambda r=reg: gitreg.register_model(str(self.saved), build.TARGET, registry=r)),
-                                   self.runs * 3)  # fmt: skip
+                    samples = warm(
+                        _quiet(lambda r=reg: gitreg.register_model(str(self.saved), build.TARGET, registry=r)),
+                        self.runs * 3,
+                    )
                 finally:
                     os.chdir(old)
-                r = self.add(f"register seed model, warm ({kind}, {where})", f"{versions:,} versions", samples)
+                headline = kind == "work tree" and cwd == self.outside
+                op = "register seed model, warm" + ("" if headline else f" ({kind} registry, {where})")
+                note = "Python API, work-tree registry (gitreg init), cwd outside any git repo" if headline else ""
+                r = self.add(op, f"{versions:,} versions", samples, note=note if versions == 10 else "")
                 medians[(versions, kind, where)] = r.median
         a = medians.get((10, "work tree", "cwd outside git"))
         b = medians.get((max(self.sizes), "work tree", "cwd outside git"))
@@ -131,7 +136,7 @@ class GitregBench:
 
     def cli_start(self) -> None:
         progress("gitreg --help (cold)")
-        self.add("gitreg --help (cold)", "", cold(self.cli("--help"), self.runs))
+        self.add("CLI --help (cold)", "", cold(self.cli("--help"), self.runs))
         reg = self.registry(min(self.sizes))
         progress("gitreg models (cold)")
         self.add(
@@ -142,20 +147,22 @@ class GitregBench:
         for versions in self.sizes:
             reg = self.registry(versions)
             size = f"{versions:,} versions"
-            _, per_model = build.shape(versions)
             progress(f"CLI reads and promote at {versions:,} versions")
             self.add(
                 "gitreg versions M (cold)", size, cold(self.cli("versions", build.TARGET, registry=reg), self.runs)
             )
-            self.add("gitreg show models:/M/Production (cold)", size,
-                     cold(self.cli("show", f"models:/{build.TARGET}/Production", registry=reg), self.runs))  # fmt: skip
+            self.add(
+                "gitreg show models:/M/Production (cold)",
+                size,
+                cold(self.cli("show", f"models:/{build.TARGET}/Production", registry=reg), self.runs),
+            )
             self.add("gitreg history M (cold)", size, cold(self.cli("history", build.TARGET, registry=reg), self.runs))
             # alternate two versions so every run really moves the stage
             flip = iter([str(1 + (i % 2)) for i in range(self.runs + 1)])
             samples = []
             for _ in range(self.runs + 1):
                 v = next(flip)
-                samples += cold(self.cli("promote", build.TARGET, v, "production", registry=reg), 1)
+                samples += cold(self.cli("promote", build.TARGET, v, "production", registry=reg), 1, warmup=False)
             self.add("gitreg promote M N production (cold)", size, samples[1:])
 
     def resolve(self) -> None:
@@ -166,8 +173,11 @@ class GitregBench:
             progress(f"resolve models:/M/Production (warm) at {versions:,} versions")
             reg = open_registry(self.registry(versions))
             parsed = uri.parse(f"models:/{build.TARGET}/Production")
-            self.add("resolve models:/M/Production (warm)", f"{versions:,} versions",
-                     warm(lambda: reg.resolve(parsed), self.runs * 3, inner=50))  # fmt: skip
+            self.add(
+                "resolve models:/M/Production (warm)",
+                f"{versions:,} versions",
+                warm(lambda r=reg, u=parsed: r.resolve(u), self.runs * 3, inner=50),
+            )
 
     def load(self) -> None:
         import cloudpickle
@@ -226,8 +236,12 @@ class GitregBench:
             for _ in range(10):
                 gitreg.register_model(str(self.saved), "Seed", registry=reg)
         after = repo_bytes(path)
-        self.add("storage: 10 more registrations of an unchanged model, after git gc (target < 10 KB)", "",
-                 [after - before], unit="bytes")  # fmt: skip
+        self.add(
+            "storage: 10 more registrations of an unchanged model, after git gc (target < 10 KB)",
+            "",
+            [after - before],
+            unit="bytes",
+        )
 
 
 def build_items(package, versions):  # type: ignore[no-untyped-def]

@@ -27,8 +27,14 @@ class Result:
         return statistics.median(self.samples)
 
     def to_dict(self) -> dict[str, object]:
-        return {"tool": self.tool, "op": self.op, "size": self.size, "samples": self.samples, "unit": self.unit,
-                "note": self.note}  # fmt: skip
+        return {
+            "tool": self.tool,
+            "op": self.op,
+            "size": self.size,
+            "samples": self.samples,
+            "unit": self.unit,
+            "note": self.note,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> Result:
@@ -57,13 +63,21 @@ def warm(
     return samples
 
 
-def cold(argv: Sequence[str], runs: int, *, env: dict[str, str] | None = None, cwd: str | None = None,
-         check: bool = True, before: Callable[[], object] | None = None) -> list[float]:  # fmt: skip
+def cold(
+    argv: Sequence[str],
+    runs: int,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    check: bool = True,
+    before: Callable[[], object] | None = None,
+    warmup: bool = True,
+) -> list[float]:
     """Wall-clock seconds of a fresh process running ``argv``, ``runs`` times
     (after one unmeasured run that warms the OS file cache)."""
     full_env = {**os.environ, **(env or {})}
     samples = []
-    for i in range(runs + 1):
+    for i in range(runs + 1 if warmup else runs):
         if before is not None:
             before()
         start = time.perf_counter()
@@ -71,7 +85,7 @@ def cold(argv: Sequence[str], runs: int, *, env: dict[str, str] | None = None, c
         elapsed = time.perf_counter() - start
         if check and proc.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()[-800:]}")
-        if i:
+        if i or not warmup:
             samples.append(elapsed)
     return samples
 
@@ -117,7 +131,7 @@ def table(results: Sequence[Result], order: Sequence[str]) -> str:
             ok = a and b and a.samples and b.samples and b.median
             cells.append(f"{a.median / b.median:.3g}" if ok else "-")  # type: ignore[union-attr]
         lines.append("| " + " | ".join(cells) + " |")
-    notes = [f"- {r.tool} {r.op} {r.size}: {r.note}".replace("  ", " ") for r in results if r.note]
+    notes = list(dict.fromkeys(f"- {r.tool}, {r.op}: {r.note}" for r in results if r.note))
     return "\n".join([*lines, *(["", *notes] if notes else [])])
 
 

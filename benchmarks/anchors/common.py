@@ -35,11 +35,18 @@ def warm(
     return samples
 
 
-def cold(argv: Sequence[str], runs: int, *, env: dict[str, str] | None = None, cwd: str | None = None,
-         before: Callable[[], object] | None = None) -> list[float]:  # fmt: skip
+def cold(
+    argv: Sequence[str],
+    runs: int,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    before: Callable[[], object] | None = None,
+    warmup: bool = True,
+) -> list[float]:
     full = {**os.environ, **(env or {})}
     samples = []
-    for i in range(runs + 1):
+    for i in range(runs + 1 if warmup else runs):
         if before is not None:
             before()
         start = time.perf_counter()
@@ -47,7 +54,7 @@ def cold(argv: Sequence[str], runs: int, *, env: dict[str, str] | None = None, c
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.strip()[-800:]}")
-        if i:
+        if i or not warmup:
             samples.append(elapsed)
     return samples
 

@@ -11,13 +11,15 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import cold, dir_bytes, emit, progress, seed_model, warm  # noqa: E402
+from common import cold, dir_bytes, emit, progress, seed_model, warm
 
 PREDICT = (
     "import sys, numpy as np, mlflow.pyfunc; "
     "m = mlflow.pyfunc.load_model(sys.argv[1]); print(m.predict(np.array([[1.0], [2.0], [3.0]])))"
 )
 REQS = ["scikit-learn", "cloudpickle"]
+# gitreg stores cloudpickle; MLflow 3's default (skops) refuses RandomForests without a trust list
+FORMAT = "cloudpickle"
 
 
 def main(work: str, runs: int, rf_dir: str | None) -> None:
@@ -41,17 +43,33 @@ def main(work: str, runs: int, rf_dir: str | None) -> None:
 
     def log() -> str:
         with mlflow.start_run():
-            info = mlflow.sklearn.log_model(model, name="model", registered_model_name="LR", pip_requirements=REQS)
+            info = mlflow.sklearn.log_model(
+                model, name="model", registered_model_name="LR", pip_requirements=REQS, serialization_format=FORMAT
+            )
         return info.model_uri
 
-    emit("mlflow", "register seed model, warm (log_model with pip_requirements)", "", warm(log, runs * 2))
+    emit(
+        "mlflow",
+        "register seed model, warm",
+        "10 versions",
+        warm(log, runs * 2),
+        note="log_model(..., registered_model_name=, pip_requirements=): saves and registers",
+    )
     source = log()
     run_id = mlflow.search_runs(experiment_ids=[exp], max_results=1, output_format="list")[0].info.run_id
     progress("mlflow: create_model_version / register_model warm")
-    emit("mlflow", "create_model_version (metadata only), warm", "",
-         warm(lambda: client.create_model_version("LR", source=source, run_id=run_id), runs * 3))  # fmt: skip
-    emit("mlflow", "register_model (metadata only), warm", "",
-         warm(lambda: mlflow.register_model(source, "LR"), runs * 3))  # fmt: skip
+    emit(
+        "mlflow",
+        "create_model_version (metadata only), warm",
+        "",
+        warm(lambda: client.create_model_version("LR", source=source, run_id=run_id), runs * 3),
+    )
+    emit(
+        "mlflow",
+        "register_model (metadata only), warm",
+        "",
+        warm(lambda: mlflow.register_model(source, "LR"), runs * 3),
+    )
     progress("mlflow: CLI start")
     emit("mlflow", "CLI --help (cold)", "", cold([sys.executable, "-m", "mlflow", "--help"], runs))
     progress("mlflow: load + predict in a fresh process")
@@ -62,12 +80,20 @@ def main(work: str, runs: int, rf_dir: str | None) -> None:
         cold([sys.executable, "-c", PREDICT, "models:/LR/1"], runs),
     )
     progress("mlflow: warm load_model")
-    emit("mlflow", "load_model(models:/M/1), cached (warm)", "",
-         warm(lambda: mlflow.pyfunc.load_model("models:/LR/1"), runs * 3))  # fmt: skip
+    emit(
+        "mlflow",
+        "load_model(models:/M/1), cached (warm)",
+        "",
+        warm(lambda: mlflow.pyfunc.load_model("models:/LR/1"), runs * 3),
+    )
     progress("mlflow: resolve Production")
     client.transition_model_version_stage("LR", 1, "Production")
-    emit("mlflow", "resolve models:/M/Production (warm)", "10 versions",
-         warm(lambda: client.get_latest_versions("LR", stages=["Production"]), runs * 3, inner=10))  # fmt: skip
+    emit(
+        "mlflow",
+        "resolve models:/M/Production (warm)",
+        "10 versions",
+        warm(lambda: client.get_latest_versions("LR", stages=["Production"]), runs * 3, inner=10),
+    )
     if rf_dir:
         import cloudpickle
 
@@ -77,7 +103,9 @@ def main(work: str, runs: int, rf_dir: str | None) -> None:
             with open(os.path.join(rf_dir, name), "rb") as fh:
                 rf = cloudpickle.load(fh)
             with mlflow.start_run():
-                mlflow.sklearn.log_model(rf, name="model", registered_model_name="RF", pip_requirements=REQS)
+                mlflow.sklearn.log_model(
+                    rf, name="model", registered_model_name="RF", pip_requirements=REQS, serialization_format=FORMAT
+                )
         emit(
             "mlflow",
             "storage: 10 retrained RandomForest versions",
