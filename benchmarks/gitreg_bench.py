@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import build
@@ -128,6 +130,21 @@ class GitregBench:
                 op = "register seed model, warm" + ("" if headline else f" ({kind} registry, {where})")
                 note = "Python API, work-tree registry (gitreg init), cwd outside any git repo" if headline else ""
                 r = self.add(op, f"{versions:,} versions", samples, note=note if versions == 10 else "")
+                old = os.getcwd()
+                os.chdir(cwd)
+                try:
+                    count = git_processes_in_process(
+                        _quiet(lambda r=reg: gitreg.register_model(str(self.saved), build.TARGET, registry=r)),
+                        self.work,
+                    )
+                finally:
+                    os.chdir(old)
+                self.add(
+                    f"git processes: register ({kind} registry, {where})",
+                    f"{versions:,} versions",
+                    [count],
+                    unit="count",
+                )
                 medians[(versions, kind, where)] = r.median
         a = medians.get((10, "work tree", "cwd outside git"))
         b = medians.get((max(self.sizes), "work tree", "cwd outside git"))
@@ -137,6 +154,8 @@ class GitregBench:
     def cli_start(self) -> None:
         progress("gitreg --help (cold)")
         self.add("CLI --help (cold)", "", cold(self.cli("--help"), self.runs))
+        self.add("floor: fresh python doing nothing", "", cold([sys.executable, "-c", "pass"], self.runs))
+        self.add("floor: fresh python importing click", "", cold([sys.executable, "-c", "import click"], self.runs))
         reg = self.registry(min(self.sizes))
         progress("gitreg models (cold)")
         self.add(
@@ -164,6 +183,15 @@ class GitregBench:
                 v = next(flip)
                 samples += cold(self.cli("promote", build.TARGET, v, "production", registry=reg), 1, warmup=False)
             self.add("gitreg promote M N production (cold)", size, samples[1:])
+            for label, args in (
+                ("versions M", ["versions", build.TARGET]),
+                ("show models:/M/Production", ["show", f"models:/{build.TARGET}/Production"]),
+                ("history M", ["history", build.TARGET]),
+                ("promote M N production", ["promote", build.TARGET, "3", "production"]),
+                ("models", ["models"]),
+            ):
+                count = git_processes(self.cli(*args, registry=reg), self.work)
+                self.add(f"git processes: gitreg {label}", size, [count], unit="count")
 
     def resolve(self) -> None:
         from gitreg import uri
@@ -242,6 +270,38 @@ class GitregBench:
             [after - before],
             unit="bytes",
         )
+
+
+def _shim(work: Path) -> Path:
+    shim_dir = work / "git-shim"
+    log = shim_dir / "calls.log"
+    if not shim_dir.exists():
+        shim_dir.mkdir()
+        real = shutil.which("git")
+        (shim_dir / "git").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+        (shim_dir / "git").chmod(0o755)
+    log.write_text("")
+    return shim_dir
+
+
+def git_processes(argv: list[str], work: Path, env: dict[str, str] | None = None) -> int:
+    """How many git processes ``argv`` starts: a ``git`` shim first on PATH logs each one."""
+    shim_dir = _shim(work)
+    path = f"{shim_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    subprocess.run(argv, env={**os.environ, **(env or {}), "PATH": path}, capture_output=True, check=True)
+    return len((shim_dir / "calls.log").read_text().splitlines())
+
+
+def git_processes_in_process(fn: Callable[[], object], work: Path) -> int:
+    """How many git processes one call of ``fn`` starts in this (warm) process."""
+    shim_dir = _shim(work)
+    old = os.environ["PATH"]
+    os.environ["PATH"] = f"{shim_dir}{os.pathsep}{old}"
+    try:
+        fn()
+    finally:
+        os.environ["PATH"] = old
+    return len((shim_dir / "calls.log").read_text().splitlines())
 
 
 def build_items(package, versions):  # type: ignore[no-untyped-def]

@@ -91,6 +91,10 @@ def cold(
 
 
 def _fmt(value: float, unit: str) -> str:
+    if unit == "count":
+        return f"{value:.0f}"
+    if unit == "x":
+        return f"{value:.2f}x"
     if unit == "bytes":
         for scale, suffix in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
             if abs(value) >= scale:
