@@ -147,17 +147,47 @@ class _Batch:
             assert proc.stdin and proc.stdout
             proc.stdin.write(spec.encode() + b"\n")
             proc.stdin.flush()
-            header = proc.stdout.readline()
-            if not header:
-                self.proc = None
-                raise GitError("git cat-file stopped unexpectedly")
-            parts = header.split()
-            if len(parts) != 3:
-                return None  # "<spec> missing" or "ambiguous"
-            oid, kind, size = parts[0].decode(), parts[1].decode(), int(parts[2])
-            data = proc.stdout.read(size)
-            proc.stdout.read(1)
-            return oid, kind, data
+            return self._answer(proc)
+
+    def read_many(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
+        """Many lookups in one pipelined exchange: the questions are written by
+        a thread while the answers are read, so n lookups cost one round trip
+        instead of n (and neither pipe can fill up and block the other)."""
+        asked = [s for s in specs if "\n" not in s]
+        with self.lock:
+            proc = self._start()
+            stdin = proc.stdin
+            assert stdin is not None
+            payload = b"".join(s.encode() + b"\n" for s in asked)
+
+            def ask() -> None:
+                try:
+                    stdin.write(payload)
+                    stdin.flush()
+                except OSError:
+                    pass  # git died; _answer reports it
+
+            writer = threading.Thread(target=ask, daemon=True)
+            writer.start()
+            try:
+                answers = iter([self._answer(proc) for _ in asked])
+            finally:
+                writer.join()
+        return [None if "\n" in s else next(answers) for s in specs]
+
+    def _answer(self, proc: subprocess.Popen[bytes]) -> tuple[str, str, bytes] | None:
+        assert proc.stdout is not None
+        header = proc.stdout.readline()
+        if not header:
+            self.proc = None
+            raise GitError("git cat-file stopped unexpectedly")
+        parts = header.split()
+        if len(parts) != 3:
+            return None  # "<spec> missing" or "ambiguous"
+        oid, kind, size = parts[0].decode(), parts[1].decode(), int(parts[2])
+        data = proc.stdout.read(size)
+        proc.stdout.read(1)
+        return oid, kind, data
 
     def close(self) -> None:
         if self.proc and self.proc.poll() is None and self.pid == os.getpid():
@@ -176,6 +206,7 @@ class GitStore:
         self._writer = LooseObjectWriter(git_dir / "objects")
         self._identity: Identity | None = None
         self._pending: dict[str, tuple[str, bytes]] | None = None
+        self._prefetched: dict[str, tuple[str, str, bytes] | None] | None = None
 
     def __repr__(self) -> str:
         return f"GitStore({str(self.work_tree or self.git_dir)!r})"
@@ -248,7 +279,27 @@ class GitStore:
             got = self._read_pending(spec)
             if got is not None:
                 return got
+        if self._prefetched is not None and spec in self._prefetched:
+            return self._prefetched[spec]
         return self._batch.read(spec)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Inside the block, answers fetched with :meth:`prefetch` are reused
+        by :meth:`read`: for reading many objects at once, as of one moment."""
+        self._prefetched = {}
+        try:
+            yield
+        finally:
+            self._prefetched = None
+
+    def prefetch(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
+        """Look ``specs`` up in one pipelined exchange (see :meth:`snapshot`)."""
+        todo = [s for s in dict.fromkeys(specs) if self._prefetched is None or s not in self._prefetched]
+        got = dict(zip(todo, self._batch.read_many(todo), strict=True))
+        if self._prefetched is not None:
+            self._prefetched.update(got)
+        return [got[s] if s in got else self.read(s) for s in specs]
 
     def _read_pending(self, spec: str) -> tuple[str, str, bytes] | None:
         """Resolve ``<oid>[:<path>]`` when ``oid`` is an object not yet packed."""
