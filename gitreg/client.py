@@ -56,18 +56,19 @@ class Client:
         out = []
         name_clauses = [c for c in clauses if c.key == "name"]
         stages = reg.stage_names()  # listed once, not once per model
-        for name in reg.model_names():
-            if not filters.matcher(name_clauses, lambda k, n=name: n):
-                continue
-            model = reg.get_model(name, stages=stages)
+        names = [n for n in reg.model_names() if filters.matcher(name_clauses, lambda k, n=n: n)]
+        with reg.store.snapshot():
+            reg.prefetch_models(names, stages)
+            for name in names:
+                model = reg.get_model(name, stages=stages)
 
-            def get(key: str, m: RegisteredModel = model) -> str | None:
-                return m.name if key == "name" else m.tags.get(key[5:])
+                def get(key: str, m: RegisteredModel = model) -> str | None:
+                    return m.name if key == "name" else m.tags.get(key[5:])
 
-            if filters.matcher(clauses, get):
-                out.append(model)
-            if len(out) >= max_results:
-                break
+                if filters.matcher(clauses, get):
+                    out.append(model)
+                if len(out) >= max_results:
+                    break
         return out
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from gitreg import yamlio
 from gitreg.entities import ModelVersion, RegisteredModel
@@ -45,6 +46,8 @@ STAGE_PREFIX = "refs/heads/stages/"
 CONFIG_FILE = "registry.yaml"
 DEFAULT_STAGES = ("staging", "production", "archived")
 _RETRIES = 200
+_PARSE_CACHE = 20_000  # parsed manifests and records kept per Registry (a few KB each)
+_Parsed = TypeVar("_Parsed", Manifest, ModelRecord)
 
 
 def tag_ref(name: str, version: int) -> str:
@@ -141,6 +144,7 @@ class Registry:
     def __init__(self, store: GitStore) -> None:
         self.store = store
         self.warnings: list[str] = []
+        self._parse_cache: dict[tuple[type, str], Manifest | ModelRecord] = {}
 
     def __repr__(self) -> str:
         return f"Registry({str(self.store.work_tree or self.store.git_dir)!r})"
@@ -208,11 +212,25 @@ class Registry:
         tree = self.store.read_tree(f"{MAIN}:models") or {}
         return sorted((e.name[:-5] for e in tree.values() if e.name.endswith(".yaml") and not e.is_tree), key=str.lower)
 
-    def _record_at(self, rev: str, name: str) -> ModelRecord | None:
-        raw = self.store.read_blob(f"{rev}:models/{name}.yaml")
-        if raw is None:
+    def _parsed(self, spec: str, kind: type[_Parsed], where: str) -> _Parsed | None:
+        """The blob at ``spec`` parsed as a Manifest or ModelRecord, or None if
+        there is no blob. Blobs are content-addressed, so a parse is kept by
+        blob id and reused: a warm process parses each manifest once."""
+        got = self.store.read(spec)
+        if got is None or got[1] != "blob":
             return None
-        return ModelRecord.from_yaml(raw, f"models/{name}.yaml")
+        key = (kind, got[0])
+        value = self._parse_cache.get(key)
+        if value is None:
+            value = kind.from_yaml(got[2], where)
+            if len(self._parse_cache) >= _PARSE_CACHE:
+                self._parse_cache.clear()
+            self._parse_cache[key] = value
+        assert isinstance(value, kind)
+        return value
+
+    def _record_at(self, rev: str, name: str) -> ModelRecord | None:
+        return self._parsed(f"{rev}:models/{name}.yaml", ModelRecord, f"models/{name}.yaml")
 
     def record(self, name: str) -> ModelRecord:
         check_model_name(name)
@@ -227,10 +245,10 @@ class Registry:
         return f"Registered model {name!r} does not exist.{hint}"
 
     def _manifest(self, spec: str, where: str) -> Manifest:
-        raw = self.store.read_blob(spec)
-        if raw is None:
+        manifest = self._parsed(spec, Manifest, where)
+        if manifest is None:
             raise IntegrityError(f"{where}: {MANIFEST_FILE} is missing.")
-        return Manifest.from_yaml(raw, where)
+        return manifest
 
     def version_ref(
         self,
@@ -353,13 +371,14 @@ class Registry:
             tree = self.store.tree_oid(f"{stage_ref(stage)}:models/{name}")
             if tree is None:
                 continue
-            raw = self.store.read_blob(f"{tree}:{MANIFEST_FILE}")
-            if raw is None:
-                continue
             try:
-                held[stage] = Manifest.from_yaml(raw, f"stages/{stage}:models/{name}/{MANIFEST_FILE}").version
+                manifest = self._parsed(
+                    f"{tree}:{MANIFEST_FILE}", Manifest, f"stages/{stage}:models/{name}/{MANIFEST_FILE}"
+                )
             except InvalidInputError:
                 continue
+            if manifest is not None:
+                held[stage] = manifest.version
         return held
 
     def model_version(
@@ -406,6 +425,26 @@ class Registry:
             self.model_version(self.version_ref(name, v, record=record), record, held)
             for v in self.version_numbers(name, record)
         ]
+
+    def prefetch_models(self, names: Sequence[str], stages: Sequence[str]) -> None:
+        """Fetch, in three pipelined exchanges, what :meth:`get_model` reads
+        for each of ``names``; use inside ``store.snapshot()``. Describing
+        1,000 models then costs three round trips to git instead of ~5,000."""
+        specs = [f"{MAIN}:models/{n}.yaml" for n in names]
+        trees = [(n, f"{MAIN}:models/{n}") for n in names]
+        trees += [(n, f"{stage_ref(s)}:models/{n}") for s in stages for n in names]
+        got = self.store.prefetch(specs + [spec for _, spec in trees])[len(specs) :]
+        subtrees = [(n, g[0]) for (n, _), g in zip(trees, got, strict=True) if g and g[1] == "tree"]
+        self.store.prefetch([f"{tree}:{MANIFEST_FILE}" for _, tree in subtrees])
+        tags = []
+        for n, tree in subtrees:
+            try:
+                manifest = self._parsed(f"{tree}:{MANIFEST_FILE}", Manifest, f"models/{n}/{MANIFEST_FILE}")
+            except InvalidInputError:
+                continue  # get_model reports it
+            if manifest is not None:
+                tags += [f"{tag_ref(n, manifest.version)}^{{commit}}", f"{tag_ref(n, manifest.version)}:models/{n}"]
+        self.store.prefetch(tags)
 
     def get_model(self, name: str, *, stages: Iterable[str] | None = None) -> RegisteredModel:
         """The registered model ``name``. ``stages`` (the stage names, as
