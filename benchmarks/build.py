@@ -26,15 +26,16 @@ def model_names(models: int) -> list[str]:
     return [f"M{i:03d}" for i in range(models)]
 
 
-def build_gitreg(path: Path, package: Package, versions: int, *, bare: bool = False) -> Registry:
+def build_gitreg(path: Path, package: Package, versions: int, *, bare: bool = False, stages: bool = True) -> Registry:
     """A registry holding ``versions`` versions of the same package spread over
     up to 100 models (round-robin, as real registrations interleave), with
-    each model's latest version in Production and its first in Staging."""
+    (if ``stages``) each model's latest version in Production and its first in Staging."""
     models, per_model = shape(versions)
     reg = Registry.init(path, bare=bare)
     names = model_names(models)
     reg.register_many(NewVersion(name, package) for _ in range(per_model) for name in names)
-    promote_all(reg, names, per_model)
+    if stages:
+        promote_all(reg, names, per_model)
     return reg
 
 
