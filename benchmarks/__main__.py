@@ -32,6 +32,7 @@ ORDER = [
     "register seed model, warm (bare registry, cwd in a git repo)",
     "register ratio: at 10,000 / at 10 versions, work tree registry (target < 1.5)",
     "register ratio: at 10,000 / at 10 versions, bare registry (target < 1.5)",
+    "log_model(..., registered_model_name=), warm",
     "create_model_version (metadata only), warm",
     "register_model (metadata only), warm",
     "CLI --help (cold)",

@@ -146,6 +146,29 @@ class GitregBench:
                     unit="count",
                 )
                 medians[(versions, kind, where)] = r.median
+        progress("log_model(..., registered_model_name=) (warm), as MLflow's log_model")
+        import gitreg.sklearn
+        from gitreg import testing
+
+        model = testing.seed_model()
+        reg = Registry.init(self.work / "reg-log-model")
+        reg.register_many(build_items(self.package, 10))
+
+        def log() -> object:
+            with gitreg.start_run():  # one run per call, as each MLflow call below starts one
+                return gitreg.sklearn.log_model(model, "model", registered_model_name=build.TARGET, registry=reg)
+
+        old = os.getcwd()
+        os.chdir(self.outside)
+        try:
+            self.add(
+                "log_model(..., registered_model_name=), warm",
+                "10 versions",
+                warm(_quiet(log), self.runs * 3),
+                note="saves the model into a run, then registers it (work-tree registry)",
+            )
+        finally:
+            os.chdir(old)
         for kind in ("work tree", "bare"):
             a = medians.get((10, kind, "cwd outside git"))
             b = medians.get((max(self.sizes), kind, "cwd outside git"))

@@ -50,7 +50,7 @@ def main(work: str, runs: int, rf_dir: str | None) -> None:
 
     emit(
         "mlflow",
-        "register seed model, warm",
+        "log_model(..., registered_model_name=), warm",
         "10 versions",
         warm(log, runs * 2),
         note="log_model(..., registered_model_name=, pip_requirements=): saves and registers",
