@@ -293,6 +293,20 @@ class GitStore:
         finally:
             self._prefetched = None
 
+    def prefetch_entries(self, tree_spec: str, names: Sequence[str]) -> None:
+        """Within a snapshot, make ``read(f"{tree_spec}/{name}")`` answer from
+        memory for each name: the tree is read once and its entries fetched by
+        id. git resolves a ``rev:path`` through a tree of thousands of entries
+        in ~0.5 ms, an object id in ~15 µs."""
+        if self._prefetched is None:
+            return
+        tree = self.read(tree_spec)
+        entries = parse_tree(tree[2]) if tree and tree[1] == "tree" else {}
+        found = [n for n in dict.fromkeys(names) if n in entries]
+        got = self._batch.read_many([entries[n].oid for n in found])
+        self._prefetched.update({f"{tree_spec}/{n}": None for n in names})
+        self._prefetched.update({f"{tree_spec}/{n}": g for n, g in zip(found, got, strict=True)})
+
     def prefetch(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
         """Look ``specs`` up in one pipelined exchange (see :meth:`snapshot`)."""
         todo = [s for s in dict.fromkeys(specs) if self._prefetched is None or s not in self._prefetched]

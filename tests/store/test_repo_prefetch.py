@@ -27,3 +27,17 @@ def test_reads_inside_a_snapshot_reuse_prefetched_answers(tmp_path: Path) -> Non
         store.update_refs([RefUpdate("refs/heads/main", second, first)])
         assert store.read_blob("refs/heads/main:a") == b"1"  # as of the snapshot
     assert store.read_blob("refs/heads/main:a") == b"2"
+
+
+def test_prefetched_tree_entries_answer_as_path_lookups_do(tmp_path: Path) -> None:
+    store = GitStore.init(tmp_path / "repo", bare=True)
+    changes = {f"models/m{i}.yaml": (MODE_FILE, store.write_blob(f"{i}".encode())) for i in range(50)}
+    commit = store.write_commit(store.edit_tree(None, changes), [], "models")
+    store.update_refs([RefUpdate("refs/heads/main", commit, None)])
+    names = ["m3.yaml", "m49.yaml", "absent.yaml"]
+    expected = [store.read(f"refs/heads/main:models/{n}") for n in names]
+    with store.snapshot():
+        store.prefetch_entries("refs/heads/main:models", names)
+        assert set(names) <= {spec.rsplit("/", 1)[1] for spec in store._prefetched or {}}
+        assert [store.read(f"refs/heads/main:models/{n}") for n in names] == expected
+    assert expected[2] is None
