@@ -45,7 +45,7 @@ ORDER = [
     "gitreg promote M N production (cold)",
     "resolve models:/M/Production (warm)",
     "load models:/M/1 + predict (fresh process)",
-    "floor: fresh python importing numpy, sklearn.linear_model, cloudpickle",
+    "floor: fresh python, cloudpickle.load of model.pkl + predict",
     "load_model(models:/M/1), cached (warm)",
     "cloudpickle.load of the same model.pkl (warm)",
     "load_model minus cloudpickle.load (target < 2 ms)",

@@ -22,6 +22,12 @@ PREDICT = (
 )
 
 
+BARE_PREDICT = (
+    "import sys, cloudpickle, numpy as np; "
+    "m = cloudpickle.load(open(sys.argv[1], 'rb')); print(m.predict(np.array([[1.0], [2.0], [3.0]])))"
+)
+
+
 def _quiet(fn):  # register_model prints MLflow's messages on stderr
     def call():
         with contextlib.redirect_stderr(io.StringIO()):
@@ -244,6 +250,9 @@ class GitregBench:
 
         path = self.registry(min(self.sizes))
         uri = f"models:/{build.TARGET}/1"
+        reg = open_registry(path)
+        model = gitreg.pyfunc.load_model(uri, registry=reg)
+        pkl = Path(model.metadata.path) / "model.pkl"
         progress("load + predict in a fresh process")
         env = {"GITREG_REGISTRY": str(path)}
         self.add(
@@ -251,10 +260,12 @@ class GitregBench:
             "",
             cold([sys.executable, "-c", PREDICT, uri], self.runs, env=env),
         )
+        self.add(
+            "floor: fresh python, cloudpickle.load of model.pkl + predict",
+            "",
+            cold([sys.executable, "-c", BARE_PREDICT, str(pkl)], self.runs),
+        )
         progress("warm load_model of a cached version vs cloudpickle.load")
-        reg = open_registry(path)
-        model = gitreg.pyfunc.load_model(uri, registry=reg)
-        pkl = Path(model.metadata.path) / "model.pkl"
 
         def bare_load() -> object:
             with open(pkl, "rb") as fh:
