@@ -127,6 +127,20 @@ def gitreg_forests(work: Path, pickles: Path) -> Result:
     )
 
 
+def merged(files: list[str]) -> list[Result]:
+    """The samples of several runs pooled per (tool, operation, size)."""
+    pooled: dict[tuple[str, str, str], Result] = {}
+    for f in files:
+        for d in json.loads(Path(f).read_text()):
+            r = Result.from_dict(d)
+            key = (r.tool, r.op, r.size)
+            if key in pooled:
+                pooled[key].samples.extend(r.samples)
+            else:
+                pooled[key] = r
+    return list(pooled.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="sizes 10 and 100, 3 runs, small forests")
@@ -136,7 +150,17 @@ def main() -> None:
     parser.add_argument("--gto-python", default=sys.executable, help="python that has gto (default: this one)")
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     parser.add_argument("--json", metavar="FILE", help="also write every sample to FILE")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="FILE",
+        help="measure nothing: print one table of the samples of several --json runs",
+    )
     args = parser.parse_args()
+    if args.merge:
+        print(f"# gitreg benchmarks: samples of {len(args.merge)} runs pooled, medians (min-max)\n")
+        print(table(merged(args.merge), ORDER))
+        return
     runs = args.runs or (3 if args.quick else 5)
     sizes = [10, 100] if args.quick else [10, 100, 1_000, 10_000]
     only = set(args.only) if args.only else None
