@@ -13,16 +13,28 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import GitregError
-from gitreg.locate import get_registry, set_registry
-from gitreg.runs import active_run, end_run, log_metric, log_metrics, log_param, log_params, set_tag, start_run
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from gitreg.client import Client
     from gitreg.entities import ModelVersion, RegisteredModel
+    from gitreg.locate import get_registry, set_registry
     from gitreg.registry import Registry
+    from gitreg.runs import active_run, end_run, log_metric, log_metrics, log_param, log_params, set_tag, start_run
     from gitreg.signature import Signature
+
+# Names served on first use (PEP 562), so that ``import gitreg`` -- and with it
+# ``gitreg --help`` -- does not import the registry, YAML or git layers.
+_LAZY = {
+    "get_registry": "gitreg.locate",
+    "set_registry": "gitreg.locate",
+    **{
+        name: "gitreg.runs"
+        for name in ("active_run", "end_run", "log_metric", "log_metrics", "log_param", "log_params", "set_tag")
+    },
+    "start_run": "gitreg.runs",
+}
 
 __all__ = [
     "Client",
@@ -79,6 +91,10 @@ def infer_signature(model_input: Any, model_output: Any = None) -> Signature:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name in ("Client", "MlflowClient"):
         from gitreg.client import Client
 

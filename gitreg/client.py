@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,18 +56,20 @@ class Client:
         reg = self.registry
         out = []
         name_clauses = [c for c in clauses if c.key == "name"]
-        for name in reg.model_names():
-            if not filters.matcher(name_clauses, lambda _key, n=name: n):  # type: ignore[misc]
-                continue
-            model = reg.get_model(name)
+        stages = reg.stage_names()  # listed once, not once per model
+        names = [n for n in reg.model_names() if filters.matcher(name_clauses, _constant(n))]
+        with reg.store.snapshot():
+            reg.prefetch_models(names, stages)
+            for name in names:
+                model = reg.get_model(name, stages=stages)
 
-            def get(key: str, m: RegisteredModel = model) -> str | None:
-                return m.name if key == "name" else m.tags.get(key[5:])
+                def get(key: str, m: RegisteredModel = model) -> str | None:
+                    return m.name if key == "name" else m.tags.get(key[5:])
 
-            if filters.matcher(clauses, get):
-                out.append(model)
-            if len(out) >= max_results:
-                break
+                if filters.matcher(clauses, get):
+                    out.append(model)
+                if len(out) >= max_results:
+                    break
         return out
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
@@ -216,3 +219,8 @@ class Client:
 
 
 MlflowClient = Client
+
+
+def _constant(value: str) -> Callable[[str], str | None]:
+    """A filter field getter that answers ``value`` whatever the field."""
+    return lambda _key: value

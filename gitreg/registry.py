@@ -18,10 +18,10 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from gitreg import yamlio
 from gitreg.entities import ModelVersion, RegisteredModel
@@ -58,6 +58,8 @@ STAGE_PREFIX = "refs/heads/stages/"
 CONFIG_FILE = "registry.yaml"
 DEFAULT_STAGES = ("staging", "production", "archived")
 _RETRIES = 200
+_PARSE_CACHE = 20_000  # parsed manifests and records kept per Registry (a few KB each)
+_Parsed = TypeVar("_Parsed", Manifest, ModelRecord)
 
 
 def tag_ref(name: str, version: int) -> str:
@@ -86,6 +88,16 @@ class Package:
     params: dict[str, str] = field(default_factory=dict)
     run_id: str | None = None
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """One version for :meth:`Registry.register_many`."""
+
+    name: str
+    package: Package
+    description: str | None = None
+    tags: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,7 @@ class _Plan:
     message: str
     refs: Callable[[str], list[RefUpdate]] = field(default=lambda commit: [])
     result: object = None
+    record: ModelRecord | None = None  # a registration's updated record
 
 
 class Registry:
@@ -150,6 +163,7 @@ class Registry:
     def __init__(self, store: GitStore) -> None:
         self.store = store
         self.warnings: list[str] = []
+        self._parse_cache: dict[tuple[type, str], Manifest | ModelRecord] = {}
 
     def __repr__(self) -> str:
         return f"Registry({str(self.store.work_tree or self.store.git_dir)!r})"
@@ -217,11 +231,25 @@ class Registry:
         tree = self.store.read_tree(f"{MAIN}:models") or {}
         return sorted((e.name[:-5] for e in tree.values() if e.name.endswith(".yaml") and not e.is_tree), key=str.lower)
 
-    def _record_at(self, rev: str, name: str) -> ModelRecord | None:
-        raw = self.store.read_blob(f"{rev}:models/{name}.yaml")
-        if raw is None:
+    def _parsed(self, spec: str, kind: type[_Parsed], where: str) -> _Parsed | None:
+        """The blob at ``spec`` parsed as a Manifest or ModelRecord, or None if
+        there is no blob. Blobs are content-addressed, so a parse is kept by
+        blob id and reused: a warm process parses each manifest once."""
+        got = self.store.read(spec)
+        if got is None or got[1] != "blob":
             return None
-        return ModelRecord.from_yaml(raw, f"models/{name}.yaml")
+        key = (kind, got[0])
+        value = self._parse_cache.get(key)
+        if value is None:
+            value = kind.from_yaml(got[2], where)
+            if len(self._parse_cache) >= _PARSE_CACHE:
+                self._parse_cache.clear()
+            self._parse_cache[key] = value
+        assert isinstance(value, kind)
+        return value
+
+    def _record_at(self, rev: str, name: str) -> ModelRecord | None:
+        return self._parsed(f"{rev}:models/{name}.yaml", ModelRecord, f"models/{name}.yaml")
 
     def trusted_types(self) -> tuple[str, ...]:
         """``trusted_types`` from ``registry.yaml`` on main: the types a
@@ -247,18 +275,30 @@ class Registry:
         return f"Registered model {name!r} does not exist.{hint}"
 
     def _manifest(self, spec: str, where: str) -> Manifest:
-        raw = self.store.read_blob(spec)
-        if raw is None:
+        manifest = self._parsed(spec, Manifest, where)
+        if manifest is None:
             raise IntegrityError(f"{where}: {MANIFEST_FILE} is missing.")
-        return Manifest.from_yaml(raw, where)
+        return manifest
 
-    def version_ref(self, name: str, version: int) -> VersionRef:
-        """The tag of ``name`` version ``version``; NotFoundError if absent or deleted."""
+    def version_ref(
+        self,
+        name: str,
+        version: int,
+        *,
+        record: ModelRecord | None = None,
+        known: tuple[str, Manifest] | None = None,
+    ) -> VersionRef:
+        """The tag of ``name`` version ``version``; NotFoundError if absent or deleted.
+
+        ``record`` (the model's record on main) and ``known`` (a subtree and its
+        parsed manifest the caller already holds) only save reading them again.
+        """
         check_model_name(name)
         version = check_version(version)
         tag = tag_ref(name, version)
         got = self.store.read(f"{tag}^{{commit}}")
-        record = self._record_at(MAIN, name)
+        if record is None:
+            record = self._record_at(MAIN, name)
         if got is None or record is None or version in record.deleted or version >= record.next_version:
             if record is None:
                 raise NotFoundError(self._missing_model_message(name))
@@ -269,7 +309,10 @@ class Registry:
         tree = self.store.tree_oid(f"{tag}:models/{name}")
         if tree is None:
             raise IntegrityError(f"Tag {tag[10:]} does not contain models/{name}/.")
-        manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"{tag[10:]}:models/{name}/{MANIFEST_FILE}")
+        if known is not None and known[0] == tree:
+            manifest = known[1]
+        else:
+            manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"{tag[10:]}:models/{name}/{MANIFEST_FILE}")
         if manifest.name != name or manifest.version != version:
             raise IntegrityError(
                 f"Tag {tag[10:]} holds a manifest for {manifest.name!r} version {manifest.version}, "
@@ -285,8 +328,12 @@ class Registry:
             raise NotFoundError(
                 f"Model {name!r} has no versions yet. Register one with 'gitreg register {name} SOURCE'."
             )
+        return self._latest_at(name, tree)
+
+    def _latest_at(self, name: str, tree: str, record: ModelRecord | None = None) -> VersionRef:
+        """The version whose subtree ``tree`` is ``models/<name>/`` on main, checked against its tag."""
         manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", f"main:models/{name}/{MANIFEST_FILE}")
-        ref = self.version_ref(name, manifest.version)
+        ref = self.version_ref(name, manifest.version, record=record, known=(tree, manifest))
         if ref.tree != tree:
             raise IntegrityError(
                 f"main:models/{name}/ says version {manifest.version} but differs from tag {ref.tag}; "
@@ -305,7 +352,7 @@ class Registry:
         manifest = self._manifest(f"{tree}:{MANIFEST_FILE}", where)
         if manifest.name != name:
             raise IntegrityError(f"{where} names model {manifest.name!r}, not {name!r}.")
-        ref = self.version_ref(name, manifest.version)
+        ref = self.version_ref(name, manifest.version, known=(tree, manifest))
         if ref.tree != tree:
             raise IntegrityError(
                 f"stages/{stage}:models/{name}/ claims version {manifest.version} but its content differs from tag "
@@ -352,9 +399,9 @@ class Registry:
         tree = self.store.read_tree(f"{stage_ref(check_stage_name(stage))}:models") or {}
         return {e.name: e.oid for e in tree.values() if e.is_tree}
 
-    def version_numbers(self, name: str) -> list[int]:
+    def version_numbers(self, name: str, record: ModelRecord | None = None) -> list[int]:
         """Live versions of ``name`` in order, from its own tags only."""
-        record = self.record(name)
+        record = record or self.record(name)
         nums = []
         prefix = f"refs/tags/{name}/v"
         for info in self.store.list_refs(f"refs/tags/{name}/"):
@@ -376,13 +423,14 @@ class Registry:
             tree = self.store.tree_oid(f"{stage_ref(stage)}:models/{name}")
             if tree is None:
                 continue
-            raw = self.store.read_blob(f"{tree}:{MANIFEST_FILE}")
-            if raw is None:
-                continue
             try:
-                held[stage] = Manifest.from_yaml(raw, f"stages/{stage}:models/{name}/{MANIFEST_FILE}").version
+                manifest = self._parsed(
+                    f"{tree}:{MANIFEST_FILE}", Manifest, f"stages/{stage}:models/{name}/{MANIFEST_FILE}"
+                )
             except InvalidInputError:
                 continue
+            if manifest is not None:
+                held[stage] = manifest.version
         return held
 
     def model_version(
@@ -425,19 +473,48 @@ class Registry:
     def list_versions(self, name: str) -> list[ModelVersion]:
         record = self.record(name)
         held = self.stages_of(name)
-        return [self.model_version(self.version_ref(name, v), record, held) for v in self.version_numbers(name)]
+        return [
+            self.model_version(self.version_ref(name, v, record=record), record, held)
+            for v in self.version_numbers(name, record)
+        ]
 
-    def get_model(self, name: str) -> RegisteredModel:
+    def prefetch_models(self, names: Sequence[str], stages: Sequence[str]) -> None:
+        """Fetch, in a few pipelined exchanges, what :meth:`get_model` reads
+        for each of ``names``; use inside ``store.snapshot()``. Describing
+        1,000 models then costs a handful of round trips to git instead of
+        ~5,000, and entries of ``models/`` are fetched by id, not by path."""
+        for branch in (MAIN, *(stage_ref(s) for s in stages)):
+            yamls = [f"{n}.yaml" for n in names] if branch == MAIN else []
+            self.store.prefetch_entries(f"{branch}:models", [*yamls, *names])
+        trees = [(n, f"{branch}:models/{n}") for branch in (MAIN, *(stage_ref(s) for s in stages)) for n in names]
+        got = self.store.prefetch([spec for _, spec in trees])
+        subtrees = [(n, g[0]) for (n, _), g in zip(trees, got, strict=True) if g and g[1] == "tree"]
+        self.store.prefetch([f"{tree}:{MANIFEST_FILE}" for _, tree in subtrees])
+        tags = []
+        for n, tree in subtrees:
+            try:
+                manifest = self._parsed(f"{tree}:{MANIFEST_FILE}", Manifest, f"models/{n}/{MANIFEST_FILE}")
+            except InvalidInputError:
+                continue  # get_model reports it
+            if manifest is not None:
+                tags += [f"{tag_ref(n, manifest.version)}^{{commit}}", f"{tag_ref(n, manifest.version)}:models/{n}"]
+        self.store.prefetch(tags)
+
+    def get_model(self, name: str, *, stages: Iterable[str] | None = None) -> RegisteredModel:
+        """The registered model ``name``. ``stages`` (the stage names, as
+        :meth:`stage_names` lists them) saves listing the stage branches again
+        when describing many models."""
         record = self.record(name)
-        held = self.stages_of(name)
+        held = self.stages_of(name, stages)
         latest: list[ModelVersion] = []
-        if self.store.tree_oid(f"{MAIN}:models/{name}") is not None:
-            latest.append(self.model_version(self.latest_ref(name), record, held))
+        tree = self.store.tree_oid(f"{MAIN}:models/{name}")
+        if tree is not None:
+            latest.append(self.model_version(self._latest_at(name, tree, record), record, held))
         shown = {v.version for v in latest}
         for fixed in FIXED_STAGES:
             v = held.get(fixed.lower())
             if v is not None and v not in shown:
-                latest.append(self.model_version(self.version_ref(name, v), record, held))
+                latest.append(self.model_version(self.version_ref(name, v, record=record), record, held))
                 shown.add(v)
         return RegisteredModel(
             name=record.name,
@@ -563,68 +640,176 @@ class Registry:
         provenance_dir: Path | None = None,
     ) -> ModelVersion:
         """Add ``package`` as the next version of ``name`` (creating the model
-        if ``create``). One commit on main plus the tag, in one transaction."""
+        if ``create``): one commit on main plus the tag (see :class:`_Plan`
+        for the order they are written in)."""
         check_model_name(name)
         desc, tags = check_description(description), check_tags(tags)
         blobs = self._store_files(package)
-        info = worktree.describe(provenance_dir or Path.cwd(), exclude=self.store.git_dir)
-        author = str(self.store.identity())
+        origin = self._origin(provenance_dir)
 
         def plan(head: str | None, root: str | None) -> _Plan:
-            record = self._record_at(head, name) if head else None
-            if record is None:
-                if not create:
-                    raise NotFoundError(self._missing_model_message(name))
-                self._check_unique(name, root)
-                record = self._new_record(name, "", {})
+            record = self._record_for_new_version(name, head, root, create)
             version = record.next_version
             leftover = self._leftover_tag(name, version)
-            manifest = Manifest(
-                name=name,
-                version=version,
-                flavor=package.flavor,
-                artifacts=tuple(a for a, _, _ in blobs),
-                provenance=Provenance(
-                    author=author,
-                    created=_now_ms(),
-                    source=package.source,
-                    run_id=package.run_id,
-                    git_commit=info.commit if info else None,
-                    git_remote=info.remote if info else None,
-                    git_dirty=info.dirty if info else None,
-                ),
-                signature=package.signature,
-                input_example=package.input_example,
-                metrics=package.metrics,
-                params=package.params,
-            )
-            entries: dict[str, tuple[str, str] | None] = {a.path: (mode, oid) for a, mode, oid in blobs}
-            entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
-            subtree = self.store.edit_tree(None, entries)
-            record = replace(record, next_version=version + 1, registered={**record.registered, version: subtree})
-            if desc or tags:
-                record = record.with_notes(version, VersionNotes(desc, tags))
-            message = f"Register {name} version {version}\n\n" + _summary(manifest)
-            tag = tag_ref(name, version)
+            return self._version_plan(name, version, record, package, blobs, origin, desc, tags, leftover)
 
-            def refs(commit: str) -> list[RefUpdate]:
-                tag_obj = self.store.write_tag(commit, f"{name}/v{version}", message)
-                return [RefUpdate(tag, tag_obj, leftover)]
-
-            return _Plan(
-                {
-                    f"models/{name}": (MODE_TREE, subtree),
-                    f"models/{name}.yaml": (MODE_FILE, self.store.write_blob(record.to_yaml().encode())),
-                },
-                message,
-                refs,
-                version,
-            )
-
-        _, version = self._write(MAIN, plan)
-        assert isinstance(version, int)
+        commit, ref = self._write(MAIN, plan)
+        assert isinstance(ref, VersionRef)
         self.store.clear_stale_locks(f"refs/tags/{name}")
-        return self.get_version(name, version)
+        # A version that did not exist a moment ago is in no stage yet: no need to list stage branches.
+        return self.model_version(replace(ref, commit=commit), held={})
+
+    def register_many(self, versions: Iterable[NewVersion], *, provenance_dir: Path | None = None) -> list[VersionRef]:
+        """Register many versions, of one model or several, in one go.
+
+        Each version is the same commit and tag :meth:`register` would make
+        (same trees, manifest, record and messages), chained on ``main`` in the
+        given order; ``main`` and every new tag then move in ONE compare-and-swap
+        transaction, so importing a long history or building a large registry
+        costs one git process instead of one per version, and a failure leaves
+        no version behind. Missing models are created.
+        """
+        items = list(versions)
+        for item in items:
+            check_model_name(item.name)
+        notes = [(check_description(i.description), check_tags(i.tags)) for i in items]
+        stored: dict[int, list[tuple[Artifact, str, str]]] = {}
+        for item in items:
+            if id(item.package) not in stored:
+                stored[id(item.package)] = self._store_files(item.package)
+        origin = self._origin(provenance_dir)
+        delay = 0.002
+        for _ in range(_RETRIES):
+            head = self.store.ref(MAIN)
+            try:
+                with self.store.packing():
+                    parent, root = head, self.store.commit_tree(head) if head else None
+                    records: dict[str, ModelRecord] = {}
+                    refs: list[VersionRef] = []
+                    updates: list[RefUpdate] = []
+                    for item, (desc, tags) in zip(items, notes, strict=True):
+                        record = records.get(item.name) or self._record_for_new_version(item.name, parent, root, True)
+                        version = record.next_version
+                        leftover = None if item.name in records else self._leftover_tag(item.name, version)
+                        plan = self._version_plan(
+                            item.name,
+                            version,
+                            record,
+                            item.package,
+                            stored[id(item.package)],
+                            origin,
+                            desc,
+                            tags,
+                            leftover,
+                        )
+                        root = self.store.edit_tree(root, plan.changes)
+                        parent = self.store.write_commit(root, [parent] if parent else [], plan.message)
+                        updates += plan.refs(parent)
+                        ref = plan.result
+                        assert isinstance(ref, VersionRef)
+                        refs.append(replace(ref, commit=parent))
+                        assert plan.record is not None
+                        records[item.name] = plan.record
+            except RefConflict:  # another writer's registration is in flight: plan again
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            if parent is None or parent == head:
+                return []
+            try:
+                # as for one registration (see _Plan): the tags first, checking main has not
+                # moved, then main, checking the tags are still ours
+                subject = f"register {len(refs)} versions"
+                self.store.update_refs([*updates, *([RefUpdate(MAIN, head, head)] if head else [])], subject)
+                verified = [RefUpdate(u.ref, u.new, u.new) for u in updates]
+                try:
+                    self.store.update_refs([RefUpdate(MAIN, parent, head), *verified], subject)
+                except GitregError:
+                    self._drop_refs(updates)
+                    raise
+            except RefConflict:
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.25)
+                continue
+            warning = worktree.sync(self.store)
+            if warning:
+                self.warnings.append(warning)
+            return refs
+        raise ConflictError("Gave up registering: other writers kept moving main. Try again.")
+
+    def _origin(self, provenance_dir: Path | None) -> tuple[str, worktree.WorkTreeInfo | None]:
+        """Who registers, and the training repository the call runs in (if any)."""
+        info = worktree.describe(provenance_dir or Path.cwd(), exclude=self.store.git_dir)
+        return str(self.store.identity()), info
+
+    def _record_for_new_version(self, name: str, head: str | None, root: str | None, create: bool) -> ModelRecord:
+        record = self._record_at(head, name) if head else None
+        if record is None:
+            if not create:
+                raise NotFoundError(self._missing_model_message(name))
+            self._check_unique(name, root)
+            record = self._new_record(name, "", {})
+        return record
+
+    def _version_plan(
+        self,
+        name: str,
+        version: int,
+        record: ModelRecord,
+        package: Package,
+        blobs: list[tuple[Artifact, str, str]],
+        origin: tuple[str, worktree.WorkTreeInfo | None],
+        desc: str,
+        tags: dict[str, str],
+        leftover: str | None = None,
+    ) -> _Plan:
+        """The tree changes, message and tag that make ``version`` of ``name``:
+        shared by :meth:`register` and :meth:`register_many` so both write the
+        very same objects. ``result`` is the new version's :class:`VersionRef`
+        (its commit filled in by the caller) and ``record`` the updated record."""
+        author, info = origin
+        manifest = Manifest(
+            name=name,
+            version=version,
+            flavor=package.flavor,
+            artifacts=tuple(a for a, _, _ in blobs),
+            provenance=Provenance(
+                author=author,
+                created=_now_ms(),
+                source=package.source,
+                run_id=package.run_id,
+                git_commit=info.commit if info else None,
+                git_remote=info.remote if info else None,
+                git_dirty=info.dirty if info else None,
+            ),
+            signature=package.signature,
+            input_example=package.input_example,
+            metrics=package.metrics,
+            params=package.params,
+        )
+        entries: dict[str, tuple[str, str] | None] = {a.path: (mode, oid) for a, mode, oid in blobs}
+        entries[MANIFEST_FILE] = (MODE_FILE, self.store.write_blob(manifest.to_yaml().encode()))
+        subtree = self.store.edit_tree(None, entries)
+        record = replace(record, next_version=version + 1, registered={**record.registered, version: subtree})
+        if desc or tags:
+            record = record.with_notes(version, VersionNotes(desc, tags))
+        message = f"Register {name} version {version}\n\n" + _summary(manifest)
+        tag = tag_ref(name, version)
+
+        def refs(commit: str) -> list[RefUpdate]:
+            tag_obj = self.store.write_tag(commit, f"{name}/v{version}", message)
+            return [RefUpdate(tag, tag_obj, leftover)]
+
+        return _Plan(
+            {
+                f"models/{name}": (MODE_TREE, subtree),
+                f"models/{name}.yaml": (MODE_FILE, self.store.write_blob(record.to_yaml().encode())),
+            },
+            message,
+            refs,
+            VersionRef(name, version, tag[10:], "", subtree, manifest),
+            record,
+        )
 
     def lfs_threshold(self) -> int | None:
         """Artifacts larger than this many bytes are stored with Git LFS
@@ -761,7 +946,10 @@ class Registry:
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
-            return self.stages_of(name)
+            # The transaction moved exactly these branches from ``held``: no need to list them again.
+            after = {s: v for s, v in held.items() if s not in moves}
+            after.update({s: ref.version for s, ref in moves.items() if ref is not None})
+            return after
         raise ConflictError(f"Gave up moving stages of {name!r}: other writers kept winning. Try again.")
 
     def promote(
@@ -791,8 +979,8 @@ class Registry:
                 moves["archived"] = self.version_ref(name, previous)
             return moves, self.promotion_message(ref, target, previous)
 
-        self._move_stages(name, decide)
-        return self.get_version(name, ref.version)
+        held = self._move_stages(name, decide)
+        return self.model_version(ref, held=held)
 
     def promotion_message(self, ref: VersionRef, stage: str, previous: int | None) -> str:
         """The commit message of putting ``ref`` in ``stage``: from which
@@ -838,8 +1026,8 @@ class Registry:
             }
             return moves, f"Move {name} version {version} to no stage"
 
-        self._move_stages(name, decide)
-        return self.get_version(name, version)
+        held = self._move_stages(name, decide)
+        return self.model_version(self.version_ref(name, version), held=held)
 
     def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
         return self.promote(name, version, alias, exclusive_fixed=False)

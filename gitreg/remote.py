@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gitreg.errors import GitError, NotFoundError
+from gitreg.manifest import Manifest, ModelRecord
 from gitreg.registry import Registry, VersionRef, tag_ref
 from gitreg.store.remote import MirrorStore, RemoteUnreachable
 
@@ -87,14 +88,16 @@ class RemoteRegistry(Registry):
 
     # -- reads that may move: fetch within the freshness window ---------------
 
-    def version_ref(self, name: str, version: int) -> VersionRef:
+    def version_ref(
+        self, name: str, version: int, *, record: ModelRecord | None = None, known: tuple[str, Manifest] | None = None
+    ) -> VersionRef:
         try:
             number = int(version)
         except (TypeError, ValueError):
             number = None
         if number is None or self.store.read(tag_ref(name, number)) is None:
             self.refresh()
-        return super().version_ref(name, version)
+        return super().version_ref(name, version, record=record, known=known)
 
     def latest_ref(self, name: str) -> VersionRef:
         self.refresh()

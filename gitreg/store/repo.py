@@ -14,7 +14,8 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,9 @@ from gitreg.store.objects import (
     encode_commit,
     encode_tag,
     encode_tree,
+    object_id,
     parse_tree,
+    write_pack,
 )
 
 ZERO_OID = "0" * 40
@@ -151,17 +154,47 @@ class _Batch:
             assert proc.stdin and proc.stdout
             proc.stdin.write(spec.encode() + b"\n")
             proc.stdin.flush()
-            header = proc.stdout.readline()
-            if not header:
-                self.proc = None
-                raise GitError("git cat-file stopped unexpectedly")
-            parts = header.split()
-            if len(parts) != 3:
-                return None  # "<spec> missing" or "ambiguous"
-            oid, kind, size = parts[0].decode(), parts[1].decode(), int(parts[2])
-            data = proc.stdout.read(size)
-            proc.stdout.read(1)
-            return oid, kind, data
+            return self._answer(proc)
+
+    def read_many(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
+        """Many lookups in one pipelined exchange: the questions are written by
+        a thread while the answers are read, so n lookups cost one round trip
+        instead of n (and neither pipe can fill up and block the other)."""
+        asked = [s for s in specs if "\n" not in s]
+        with self.lock:
+            proc = self._start()
+            stdin = proc.stdin
+            assert stdin is not None
+            payload = b"".join(s.encode() + b"\n" for s in asked)
+
+            def ask() -> None:
+                try:
+                    stdin.write(payload)
+                    stdin.flush()
+                except OSError:
+                    pass  # git died; _answer reports it
+
+            writer = threading.Thread(target=ask, daemon=True)
+            writer.start()
+            try:
+                answers = iter([self._answer(proc) for _ in asked])
+            finally:
+                writer.join()
+        return [None if "\n" in s else next(answers) for s in specs]
+
+    def _answer(self, proc: subprocess.Popen[bytes]) -> tuple[str, str, bytes] | None:
+        assert proc.stdout is not None
+        header = proc.stdout.readline()
+        if not header:
+            self.proc = None
+            raise GitError("git cat-file stopped unexpectedly")
+        parts = header.split()
+        if len(parts) != 3:
+            return None  # "<spec> missing" or "ambiguous"
+        oid, kind, size = parts[0].decode(), parts[1].decode(), int(parts[2])
+        data = proc.stdout.read(size)
+        proc.stdout.read(1)
+        return oid, kind, data
 
     def close(self) -> None:
         if self.proc and self.proc.poll() is None and self.pid == os.getpid():
@@ -183,6 +216,8 @@ class GitStore:
         self.sign_commits: bool | None = None
         self.sign_tags: bool | None = None
         self._gpgsign: dict[str, bool] = {}
+        self._pending: dict[str, tuple[str, bytes]] | None = None
+        self._prefetched: dict[str, tuple[str, str, bytes] | None] | None = None
 
     def __repr__(self) -> str:
         return f"GitStore({str(self.work_tree or self.git_dir)!r})"
@@ -251,7 +286,66 @@ class GitStore:
     def read(self, spec: str) -> tuple[str, str, bytes] | None:
         """``(oid, type, content)`` of an object named by a rev spec such as
         ``refs/heads/main:models``, or None if it does not exist."""
+        if self._pending:
+            got = self._read_pending(spec)
+            if got is not None:
+                return got
+        if self._prefetched is not None and spec in self._prefetched:
+            return self._prefetched[spec]
         return self._batch.read(spec)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Inside the block, answers fetched with :meth:`prefetch` are reused
+        by :meth:`read`: for reading many objects at once, as of one moment."""
+        self._prefetched = {}
+        try:
+            yield
+        finally:
+            self._prefetched = None
+
+    def prefetch_entries(self, tree_spec: str, names: Sequence[str]) -> None:
+        """Within a snapshot, make ``read(f"{tree_spec}/{name}")`` answer from
+        memory for each name: the tree is read once and its entries fetched by
+        id. git resolves a ``rev:path`` through a tree of thousands of entries
+        in ~0.5 ms, an object id in ~15 µs."""
+        if self._prefetched is None:
+            return
+        tree = self.read(tree_spec)
+        entries = parse_tree(tree[2]) if tree and tree[1] == "tree" else {}
+        found = [n for n in dict.fromkeys(names) if n in entries]
+        got = self._batch.read_many([entries[n].oid for n in found])
+        self._prefetched.update({f"{tree_spec}/{n}": None for n in names})
+        self._prefetched.update({f"{tree_spec}/{n}": g for n, g in zip(found, got, strict=True)})
+
+    def prefetch(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
+        """Look ``specs`` up in one pipelined exchange (see :meth:`snapshot`)."""
+        todo = [s for s in dict.fromkeys(specs) if self._prefetched is None or s not in self._prefetched]
+        got = dict(zip(todo, self._batch.read_many(todo), strict=True))
+        if self._prefetched is not None:
+            self._prefetched.update(got)
+        return [got[s] if s in got else self.read(s) for s in specs]
+
+    def _read_pending(self, spec: str) -> tuple[str, str, bytes] | None:
+        """Resolve ``<oid>[:<path>]`` when ``oid`` is an object not yet packed."""
+        assert self._pending is not None
+        rev, sep, path = spec.partition(":")
+        if rev not in self._pending:
+            return None
+        oid = rev
+        kind, data = self._pending[rev]
+        if sep and kind == "commit":
+            oid = data[5:45].decode()
+        for part in path.split("/") if path else ():
+            got = self._pending.get(oid) or self._batch.read(oid)
+            entry = parse_tree(got[-1]).get(part) if got and got[-2] == "tree" else None
+            if entry is None:
+                return None
+            oid = entry.oid
+        got = self._pending.get(oid) or self._batch.read(oid)
+        if got is None:
+            return None
+        return oid, got[-2], got[-1]
 
     def read_blob(self, spec: str) -> bytes | None:
         got = self.read(spec)
@@ -339,8 +433,28 @@ class GitStore:
 
     # -- writing objects -----------------------------------------------------
 
+    @contextmanager
+    def packing(self) -> Iterator[None]:
+        """Inside the block, written objects stay in memory (and readable by
+        :meth:`read`); when it ends without error they land as ONE pack file.
+        Thousands of objects then cost one file pair instead of a file each.
+        Refs may point at them only after the block."""
+        self._pending = {}
+        try:
+            yield
+            write_pack(self.git_dir / "objects" / "pack", self._pending)
+        finally:
+            self._pending = None
+
+    def _write(self, kind: str, data: bytes) -> str:
+        if self._pending is not None:
+            oid = object_id(kind, data)
+            self._pending[oid] = (kind, data)
+            return oid
+        return self._writer.write(kind, data)
+
     def write_blob(self, data: bytes) -> str:
-        return self._writer.write("blob", data)
+        return self._write("blob", data)
 
     def write_file(self, path: Path) -> tuple[str, str, int]:
         """Store a file; return (blob oid, sha256, size)."""
@@ -354,7 +468,7 @@ class GitStore:
         return lfs.store_file(self, path)
 
     def write_tree(self, entries: Iterable[TreeEntry]) -> str:
-        return self._writer.write("tree", encode_tree(entries))
+        return self._write("tree", encode_tree(entries))
 
     def write_commit(self, tree: str, parents: Sequence[str], message: str, when: float | None = None) -> str:
         """A commit object. Unsigned commits are written in-process; when
@@ -373,7 +487,7 @@ class GitStore:
                     "gpg.format ssh for SSH keys), or do not ask for signing (--sign, commit.gpgsign)."
                 ) from None
         stamp = self.identity().stamp(when)
-        return self._writer.write("commit", encode_commit(tree, parents, stamp, stamp, message))
+        return self._write("commit", encode_commit(tree, parents, stamp, stamp, message))
 
     def _signing(self, kind: str) -> bool:
         asked = self.sign_commits if kind == "commit" else self.sign_tags
@@ -393,7 +507,7 @@ class GitStore:
         if self._signing("tag"):
             return self._signed_tag(target, name, message)
         stamp = self.identity().stamp(when)
-        return self._writer.write("tag", encode_tag(target, "commit", name, stamp, message))
+        return self._write("tag", encode_tag(target, "commit", name, stamp, message))
 
     def _signed_tag(self, target: str, name: str, message: str) -> str:
         """Let ``git tag -s`` write the signed tag object into this store while

@@ -205,11 +205,19 @@ def describe(path: Path, exclude: Path | None = None) -> WorkTreeInfo | None:
     root = found.work_tree
     env = git_env()
 
-    def run(*args: str) -> str | None:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, env=env, check=False)
-        return proc.stdout.decode(errors="replace") if proc.returncode == 0 else None
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            ["git", "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
 
-    status = run("status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    def output(proc: subprocess.Popen[bytes]) -> str | None:
+        out, _ = proc.communicate()
+        return out.decode(errors="replace") if proc.returncode == 0 else None
+
+    # Both run at once: a registration waits for the slower one, not the sum.
+    status_proc = start("status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    remote_proc = start("config", "--get", "remote.origin.url")
+    status = output(status_proc)
     commit, dirty = None, False
     for line in (status or "").splitlines():
         if line.startswith("# branch.oid "):
@@ -217,5 +225,5 @@ def describe(path: Path, exclude: Path | None = None) -> WorkTreeInfo | None:
             commit = None if oid == "(initial)" else oid
         elif not line.startswith("#"):
             dirty = True
-    remote = (run("config", "--get", "remote.origin.url") or "").strip() or None
+    remote = (output(remote_proc) or "").strip() or None
     return WorkTreeInfo(str(root), commit, remote, dirty)

@@ -1,0 +1,1 @@
+"""gitreg's benchmark suite: ``python -m benchmarks --help``. See docs/benchmarks.md."""
