@@ -99,14 +99,18 @@ _WRITER = textwrap.dedent(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("writers", "count", "mirrors"), [(4, 3, 2), (16, 2, 4)])
 def test_concurrent_writers_on_one_remote_get_distinct_versions(
-    remote: str, bare_registry: Registry, tmp_path: Path, env: dict[str, str]
+    remote: str, bare_registry: Registry, tmp_path: Path, env: dict[str, str], writers: int, count: int, mirrors: int
 ) -> None:
-    """Four processes, two sharing a mirror and two with their own, race to register."""
-    count = 3
+    """Processes, some sharing a mirror and some not, race to register to one
+    bare remote: versions are distinct and gap-free, every one keeps its tag
+    and payload, and the remote passes git fsck --strict and gitreg check."""
+    from gitreg.check import check_registry
+
     procs = []
-    for i in range(4):
-        penv = {**env, "GITREG_CACHE_DIR": str(tmp_path / f"cache{i % 2}")}
+    for i in range(writers):
+        penv = {**env, "GITREG_CACHE_DIR": str(tmp_path / f"cache{i % mirrors}")}
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-c", _WRITER, remote, str(tmp_path / "work"), f"w{i}", str(count)],
@@ -121,15 +125,21 @@ def test_concurrent_writers_on_one_remote_get_distinct_versions(
         out, err = p.communicate(timeout=240)
         assert p.returncode == 0, err
         got += [int(v) for v in out.split()]
-    assert sorted(got) == list(range(1, 4 * count + 1))
+    total = writers * count
+    assert sorted(got) == list(range(1, total + 1))
     origin = Registry.open(bare_registry.path)
-    assert origin.version_numbers("Shared") == list(range(1, 4 * count + 1))
-    assert origin.record("Shared").next_version == 4 * count + 1
+    assert origin.version_numbers("Shared") == list(range(1, total + 1))
+    assert origin.record("Shared").next_version == total + 1
     payloads = set()
-    for v in range(1, 4 * count + 1):
+    for v in range(1, total + 1):
         ref = origin.version_ref("Shared", v)
         payloads.add(origin.store.read_blob(f"{ref.tree}:data.bin"))
-    assert len(payloads) == 4 * count  # nothing lost, nothing duplicated
+    assert len(payloads) == total  # nothing lost, nothing duplicated
+    fsck = subprocess.run(
+        ["git", "-C", str(bare_registry.path), "fsck", "--strict", "--no-dangling"], capture_output=True
+    )
+    assert fsck.returncode == 0, fsck.stderr
+    assert check_registry(origin.store) == []
     origin.close()
 
 
