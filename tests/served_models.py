@@ -10,11 +10,14 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import cloudpickle
 import pandas as pd
+import pytest
 
 import gitreg.pyfunc
 import gitreg.sklearn
@@ -104,3 +107,19 @@ def register(registry: Registry | Path, name: str, model: gitreg.pyfunc.PythonMo
     info = gitreg.pyfunc.log_model(path, python_model=model, registered_model_name=name, registry=registry)
     assert info.registered_model_version is not None
     return int(info.registered_model_version)
+
+
+@contextmanager
+def seed_server(root: Path, *, max_body: int) -> Iterator[testing.ScoringServer]:
+    """A real ``gitreg serve`` of the seed model (version 1) in an isolated
+    environment under ``root``, with the given body limit."""
+    env = testing.isolated_env(root / "env")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value) if value else mp.delenv(key, raising=False)
+        reg = Registry.init(root / "registry")
+        register_seed(reg)
+        reg.close()
+    args = ("-m", "models:/LogisticRegression/1", "-r", str(root / "registry"), "--max-body", str(max_body))
+    with testing.ScoringServer(*args, env=env, cwd=root) as srv:
+        yield srv

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from served_models import register_seed
+from served_models import seed_server
 
 from gitreg import testing
-from gitreg.registry import Registry
 
 GOOD = json.dumps({"dataframe_split": {"columns": ["x"], "data": [[2.0], [-2.0]]}})
 CONTENT_TYPES = [
@@ -50,16 +49,7 @@ shaped = st.fixed_dictionaries(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.ScoringServer]:
-    root = tmp_path_factory.mktemp("fuzz-server")
-    env = testing.isolated_env(root / "env")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value) if value else mp.delenv(key, raising=False)
-        reg = Registry.init(root / "registry")
-        register_seed(reg)
-        reg.close()
-    args = ("-m", "models:/LogisticRegression/1", "-r", str(root / "registry"), "--max-body", "100000")
-    with testing.ScoringServer(*args, env=env, cwd=root) as srv:
+    with seed_server(tmp_path_factory.mktemp("fuzz-server"), max_body=100000) as srv:
         yield srv
 
 

@@ -11,11 +11,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from served_models import register_seed
+from served_models import seed_server
 
 import gitreg
 from gitreg import testing
-from gitreg.registry import Registry
 
 SPLIT = "application/json; format=pandas-split"
 RECORDS = "application/json; format=pandas-records"
@@ -24,16 +23,7 @@ TRACEBACK_MARKERS = ("Traceback", 'File "', "<html", "<!DOCTYPE")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[testing.ScoringServer]:
-    root = tmp_path_factory.mktemp("seed-server")
-    env = testing.isolated_env(root / "env")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value) if value else mp.delenv(key, raising=False)
-        reg = Registry.init(root / "registry")
-        register_seed(reg)
-        reg.close()
-    args = ("-m", "models:/LogisticRegression/1", "-r", str(root / "registry"), "--max-body", "10000")
-    with testing.ScoringServer(*args, env=env, cwd=root) as srv:
+    with seed_server(tmp_path_factory.mktemp("seed-server"), max_body=10000) as srv:
         yield srv
 
 
