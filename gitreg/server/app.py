@@ -108,15 +108,16 @@ def create_app(
         raise InvalidInputError(f"max_body must be a positive number of bytes, got {max_body}.")
     if stage is not None:
         canonical = check_stage_name(stage)
-        source_set = StageSource(canonical, open_registry(registry), require_signed)
-        models = ModelSet(source_set, keep_missing=False, refresh=refresh)
+        reg = open_registry(registry)
+        source_set = StageSource(canonical, reg, require_signed)
+        models = ModelSet(source_set, keep_missing=False, refresh=refresh or _fetcher(reg))
     else:
         parsed = uris.parse(str(model_uri))
         if follow:
             check_followable(parsed)
         reg = open_registry(registry) if parsed.is_registry else None
         source = UriSource(parsed, reg, require_signed)
-        models = ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh)
+        models = ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh or _fetcher(reg))
     follower = Follower(models, interval) if follow else None
 
     app = ScoringApp(models, follower, media_type=falcon.MEDIA_JSON)
@@ -156,3 +157,13 @@ def _load_logged(models: ModelSet) -> None:
         models.sync(initial=True)
     except Exception:
         log.exception("loading %s failed; the server answers 503", models.source.describe())
+
+
+def _fetcher(registry: Registry | None) -> Callable[[], object] | None:
+    """For a registry opened from a git URL, fetch before each follow poll
+    (at most once per freshness window) so a merged promotion is seen."""
+    from gitreg.remote import RemoteRegistry
+
+    if isinstance(registry, RemoteRegistry):
+        return lambda: registry.refresh(force=True)
+    return None

@@ -230,3 +230,16 @@ def test_follow_refuses_a_stage_whose_content_differs_from_its_tag(registry: Reg
         assert "differs from tag" in srv.output()
         assert srv.post("/invocations", ROW).json() == {"predictions": [1]}
         assert srv.request("GET", "/metadata").json()["version"] == 1
+
+
+def test_follow_on_a_remote_registry_fetches_and_swaps(bare_registry: Registry, env: dict[str, str]) -> None:
+    """Served from a git URL (a mirror in the cache), a promotion pushed to the
+    remote by someone else is fetched and served."""
+    bare_registry.promote("Echo", register(bare_registry, "Echo", Constant(1)), "Production")
+    url = f"file://{bare_registry.path}"
+    args = ("-r", url, "-m", "models:/Echo/Production", "--follow", "--interval", "0.2")
+    with testing.ScoringServer(*args, env=env) as srv:
+        assert srv.post("/invocations", ROW).json() == {"predictions": [1]}
+        bare_registry.promote("Echo", register(bare_registry, "Echo", Constant(2)), "Production")
+        wait_for(lambda: srv.post("/invocations", ROW).json() == {"predictions": [2]}, "the fetched version 2")
+        assert srv.request("GET", "/metadata").json()["version"] == 2
