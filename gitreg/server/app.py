@@ -108,9 +108,9 @@ def create_app(
         raise InvalidInputError(f"max_body must be a positive number of bytes, got {max_body}.")
     if stage is not None:
         canonical = check_stage_name(stage)
-        reg = open_registry(registry)
-        source_set = StageSource(canonical, reg, require_signed)
-        models = ModelSet(source_set, keep_missing=False, refresh=refresh or _fetcher(reg))
+        stage_registry = open_registry(registry)
+        source_set = StageSource(canonical, stage_registry, require_signed)
+        models = ModelSet(source_set, keep_missing=False, refresh=refresh or _fetcher(stage_registry))
     else:
         parsed = uris.parse(str(model_uri))
         if follow:
