@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import signal
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.gthread import ThreadWorker
 
+from gitreg.errors import InvalidInputError
 from gitreg.server.app import ScoringApp
 
 __all__ = ["ServerOptions", "run"]
@@ -95,16 +95,36 @@ class _Server(BaseApplication):
     def run(self) -> None:
         try:
             _GracefulArbiter(self).run()
-        except RuntimeError as exc:  # gunicorn's way of saying it could not start
-            print(f"Error: {exc}", file=sys.stderr)
-            sys.exit(1)
+        except RuntimeError as exc:  # gunicorn's way of saying it could not start (e.g. the port is taken)
+            raise InvalidInputError(f"Cannot start the server: {exc}") from None
 
 
 def run(app: ScoringApp, options: ServerOptions, on_ready: Callable[[], None]) -> None:
     """Serve ``app`` until SIGTERM or SIGINT; ``on_ready`` runs once the port is bound."""
+    check_bindable(options.host, options.port)
     # Everything loaded so far (libraries, the model) lives as long as the
     # process: keep the collector from walking it in every worker, which
     # costs time and un-shares the copy-on-write pages the workers inherit.
     gc.collect()
     gc.freeze()
     _Server(app, options, on_ready).run()
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Refuse, in one clear line, an address that is taken or unknown, before
+    gunicorn retries it for seconds and exits with only its log line."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InvalidInputError(f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Check --host.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InvalidInputError(
+                f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Choose another --port (or stop what uses it)."
+            ) from None

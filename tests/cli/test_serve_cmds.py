@@ -131,3 +131,16 @@ def test_gitreg_help_lists_serve_and_predict_without_importing_falcon(env: dict[
     proc = testing.subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert "serve" in proc.stdout and "predict" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_error(seeded: Registry, env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        out = testing.run_cli("-r", str(seeded.path), "serve", "-m", "models:/LogisticRegression/1", "--port", port)
+    assert out.returncode == 1
+    assert f"Error: Cannot serve on 127.0.0.1:{port}: Address already in use" in out.stderr
+    assert "Traceback" not in out.stderr
