@@ -3,7 +3,8 @@
 ``load_model("models:/Name/Production")`` resolves the URI against the
 registry, materialises the version into the local cache after checking every
 artifact's sha256, loads it with its flavor and wraps it so that ``predict``
-accepts a DataFrame, a numpy array, a list of rows or a dict of columns and
+accepts a DataFrame, a numpy array, a list of rows, a dict of columns or
+:class:`~gitreg.signature.Rows` (a JSON table, as the scoring server reads it) and
 enforces the signature stored at registration.
 """
 
@@ -26,7 +27,7 @@ from gitreg.flavors.python_function import PythonModel, PythonModelContext
 from gitreg.flavors.python_function import save as _save_python
 from gitreg.registry import Registry
 from gitreg.saving import ModelInfo
-from gitreg.signature import ColSpec, Signature, enforce, enforce_columns
+from gitreg.signature import ColSpec, Rows, Signature, enforce, enforce_columns, rows_as_array
 
 __all__ = ["ModelMetadata", "PyFuncModel", "PythonModel", "PythonModelContext", "load_model", "log_model", "save_model"]
 
@@ -75,6 +76,9 @@ class PyFuncModel:
         else:
             self._columns = None
         self._plain_arrays = metadata.flavor == "sklearn" and loaded.input_columns is None
+        # a column signature, for the one-conversion path of JSON rows
+        inputs = metadata.signature.inputs if metadata.signature is not None else None
+        self._column_inputs: tuple[ColSpec, ...] | None = inputs if isinstance(inputs, tuple) and inputs else None
 
     def __repr__(self) -> str:
         m = self.metadata
@@ -83,6 +87,17 @@ class PyFuncModel:
     def prepare(self, data: Any) -> Any:
         """The input as the model will see it, checked against the signature
         (or the estimator's own column names); raises InvalidInputError."""
+        if isinstance(data, Rows):
+            cols = self._column_inputs
+            array = rows_as_array(data, cols) if cols else None
+            if array is None or cols is None:
+                data = data.to_frame()
+            elif self._plain_arrays:
+                return array
+            else:
+                import pandas as pd
+
+                return pd.DataFrame(array, columns=[c.name for c in cols])
         if self.metadata.signature is not None:
             data = enforce(self.metadata.signature, data)
         elif self._columns is not None:

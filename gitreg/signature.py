@@ -24,6 +24,8 @@ _NUMPY_OF = {
     "float": "float32",
     "double": "float64",
 }
+# The numpy kinds each numeric column type takes without parsing (bool, int, uint, float).
+_NUMERIC_KINDS = {"double": "fiub", "float": "fiub", "long": "iub", "integer": "iub"}
 
 
 @dataclass(frozen=True)
@@ -168,14 +170,74 @@ def infer_signature(model_input: Any, model_output: Any = None) -> Signature:
 # -- enforcement ---------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A table as a JSON body carries it: rows of plain values under unique column names.
+
+    Kept as Python lists until a model needs more. Building a DataFrame and
+    checking it column by column costs more than one prediction of most
+    estimators, while a table whose columns all have the signature's numeric
+    type goes straight to one numpy array (:func:`rows_as_array`), which is
+    all an estimator fitted on arrays ever sees. Every row has one value per
+    column; whoever builds a ``Rows`` checks that.
+    """
+
+    columns: tuple[str, ...]
+    data: list[list[Any]]
+
+    def to_frame(self) -> Any:
+        import pandas as pd
+
+        try:
+            return pd.DataFrame(self.data, columns=list(self.columns))
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise InvalidInputError(f"Cannot build a table from the rows: {str(exc)[:160]}") from None
+
+
+def rows_as_array(data: Rows, cols: tuple[ColSpec, ...]) -> Any:
+    """``enforce_columns(data.to_frame(), cols).to_numpy()`` in one numpy
+    conversion, for the common case of a scoring request; None when it does
+    not apply, and the general path then decides (and words any refusal).
+
+    It applies when every column of the signature is named, present and of
+    one numeric type, and every value is already of a kind that type takes
+    losslessly (what :func:`_convert` accepts without parsing): the result
+    is then the same array, columns in the signature's order, extras dropped.
+    """
+    import numpy as np
+
+    kind = cols[0].type
+    kinds = _NUMERIC_KINDS.get(kind)
+    if kinds is None or not data.data:
+        return None
+    position = {name: i for i, name in enumerate(data.columns)}
+    picks = []
+    for c in cols:
+        if c.type != kind or c.name not in position:
+            return None
+        picks.append(position[c.name])
+    try:
+        array = np.array(data.data)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if array.ndim != 2 or array.dtype.kind not in kinds:  # strings, None, nested lists: object or str
+        return None
+    if picks != list(range(array.shape[1])):
+        array = array[:, picks]
+    return array.astype(_NUMPY_OF[kind], copy=False)
+
+
 def to_frame(data: Any, columns: list[str] | None = None) -> Any:
     """A DataFrame from what users pass to ``predict``: a DataFrame, a dict
-    of columns, a list of records, or rows (named by ``columns`` if given)."""
+    of columns, a list of records, :class:`Rows`, or rows (named by
+    ``columns`` if given)."""
     import numpy as np
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):
         return data
+    if isinstance(data, Rows):
+        return data.to_frame()
     if isinstance(data, pd.Series):
         return data.to_frame()
     if isinstance(data, dict):
@@ -227,9 +289,6 @@ def enforce_columns(data: Any, cols: tuple[ColSpec, ...] | list[ColSpec]) -> Any
             continue
         out[name] = _convert(frame[name], spec.type, name)
     return pd.DataFrame(out, index=frame.index)
-
-
-_NUMERIC_KINDS = {"double": "fiub", "float": "fiub", "long": "iub", "integer": "iub"}
 
 
 def _same_numeric_type(frame: Any, names: list[str], cols: Any) -> Any:

@@ -14,6 +14,7 @@ import gitreg.pyfunc
 import gitreg.sklearn
 from gitreg.errors import IntegrityError, InvalidInputError, NotFoundError
 from gitreg.registry import Registry
+from gitreg.signature import Rows
 
 
 @pytest.fixture
@@ -52,6 +53,47 @@ def test_metadata_names_the_resolved_version(two_versions: Registry) -> None:
 )
 def test_predict_accepts_frames_arrays_lists_and_dicts(two_versions: Registry, data: Any) -> None:
     assert gitreg.pyfunc.load_model("models:/LR/1").predict(data).tolist() == [1, 0]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        Rows(("x",), [[1], [-1]]),  # the seed's curl: integers for a double column
+        Rows(("y", "x"), [[0, 1.0], [0, -1.0]]),  # another order, an extra column
+        Rows(("x",), [["1"], ["-1"]]),  # strings the general path converts
+    ],
+)
+def test_json_rows_score_as_the_same_table_would(two_versions: Registry, rows: Rows) -> None:
+    model = gitreg.pyfunc.load_model("models:/LR/1")
+    assert model.predict(rows).tolist() == model.predict(rows.to_frame()).tolist() == [1, 0]
+
+
+def test_json_rows_reach_a_model_fitted_on_a_frame_as_a_frame(registry: Registry) -> None:
+    """An estimator that knows its column names gets a DataFrame with them
+    (sklearn warns on a bare array), in the signature's order."""
+    import warnings
+
+    from sklearn.linear_model import LinearRegression
+
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 0.0]})
+    est = LinearRegression().fit(frame, [1.0, 2.0, 3.0])
+    gitreg.sklearn.log_model(est, "model", registered_model_name="Lin", input_example=frame)
+    model = gitreg.pyfunc.load_model("models:/Lin/1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.predict(Rows(("b", "a"), [[0, 1], [1, 2]])).round(6).tolist() == [1.0, 2.0]
+
+
+def test_json_rows_reach_a_python_model_as_a_frame(registry: Registry) -> None:
+    class Columns(gitreg.pyfunc.PythonModel):
+        def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+            return [f"{type(model_input).__name__}:{','.join(model_input.columns)}"]
+
+    gitreg.pyfunc.log_model(
+        "model", python_model=Columns(), registered_model_name="Cols", input_example=pd.DataFrame({"x": [1.0]})
+    )
+    model = gitreg.pyfunc.load_model("models:/Cols/latest")
+    assert model.predict(Rows(("x", "extra"), [[1, 2]])) == ["DataFrame:x"]
 
 
 def test_signature_refuses_missing_columns_and_unconvertible_values(two_versions: Registry) -> None:

@@ -13,12 +13,14 @@ from gitreg.errors import InvalidInputError
 from gitreg.signature import (
     _NUMPY_OF,
     ColSpec,
+    Rows,
     Signature,
     TensorSpec,
     _convert,
     enforce,
     enforce_columns,
     infer_signature,
+    rows_as_array,
 )
 
 
@@ -109,3 +111,60 @@ def test_fast_path_keeps_the_index_and_reorders_nothing_it_should_not() -> None:
 def test_fractional_values_for_an_integer_column_are_still_refused() -> None:
     with pytest.raises(InvalidInputError, match="not a whole number"):
         enforce_columns(pd.DataFrame({"x": [1.5]}), [ColSpec("long", "x")])
+
+
+# JSON scalars as a scoring request carries them, including the awkward ones:
+# bools, integers past int64, NaN, nulls and strings.
+json_scalars = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.integers(-5, 5),
+    st.floats(allow_infinity=False, width=64),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["1", "a", ""]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    kind=st.sampled_from(NUMERIC),
+    width=st.integers(1, 3),
+    data=st.data(),
+)
+def test_json_rows_become_the_array_the_general_path_would_give(kind: str, width: int, data: st.DataObject) -> None:
+    """rows_as_array is only a shortcut: whenever it answers, the answer is
+    what enforcing the DataFrame gives (as an array); when it cannot, it says
+    None and the general path (refusals included) decides."""
+    names = data.draw(st.permutations([f"c{i}" for i in range(width)] + ["extra"]))
+    rows = data.draw(st.lists(st.lists(json_scalars, min_size=len(names), max_size=len(names)), max_size=4))
+    cols = tuple(ColSpec(kind, f"c{i}") for i in range(width))
+    table = Rows(tuple(names), rows)
+    fast = rows_as_array(table, cols)
+    if fast is None:
+        return
+    expected = enforce_columns(table.to_frame(), cols).to_numpy()
+    assert fast.dtype == expected.dtype
+    np.testing.assert_array_equal(fast, expected)
+
+
+def test_json_rows_of_numbers_take_the_one_conversion_path() -> None:
+    table = Rows(("b", "a", "note"), [[1, 2.5, 3], [True, 0, 4]])
+    got = rows_as_array(table, (ColSpec("double", "a"), ColSpec("double", "b")))
+    assert got.tolist() == [[2.5, 1.0], [0.0, 1.0]]
+    assert got.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows", "cols"),
+    [
+        (("x",), [["1"]], (ColSpec("double", "x"),)),  # a string: parsing is the general path's job
+        (("x",), [[None]], (ColSpec("double", "x"),)),  # a null
+        (("x",), [[1.5]], (ColSpec("long", "x"),)),  # a fraction for an integer column: refused there
+        (("y",), [[1.0]], (ColSpec("double", "x"),)),  # a missing column: refused there, by name
+        (("x",), [], (ColSpec("double", "x"),)),  # no rows
+        (("x",), [[1.0]], (ColSpec("string", "x"),)),  # not a numeric signature
+        (("x", "y"), [[1.0, 2]], (ColSpec("double", "x"), ColSpec("long", "y"))),  # mixed types
+    ],
+)
+def test_json_rows_the_shortcut_leaves_to_the_general_path(columns: tuple, rows: list, cols: tuple) -> None:
+    assert rows_as_array(Rows(columns, rows), cols) is None

@@ -29,10 +29,11 @@ def _registry_location(registry: str | None) -> str | None:
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option(
     "--threads",
-    default=4,
+    default=1,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Threads per worker: requests scored at once per worker (idle keep-alive connections need none).",
+    help="Threads per worker: requests scored at once per worker (idle keep-alive connections need none). "
+    "Scoring holds Python's GIL, so more threads only help a model that waits on I/O; add --workers instead.",
 )
 @click.option(
     "-t",

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from gitreg.errors import GitregError, InvalidInputError
+from gitreg.signature import Rows
 
 __all__ = ["ParsedRequest", "UnsupportedMediaType", "dumps_predictions", "excerpt", "parse_request"]
 
@@ -74,7 +75,7 @@ class ParsedRequest:
     expect a bare JSON list back rather than ``{"predictions": ...}``.
     """
 
-    data: pd.DataFrame | np.ndarray | dict | list
+    data: pd.DataFrame | Rows | np.ndarray | dict | list
     params: dict | None
     legacy: bool
 
@@ -187,7 +188,7 @@ def parse_request(body: bytes, content_type: str | None) -> ParsedRequest:
         return ParsedRequest(_read_csv(text), None, False)
     doc = _load_json(text)
     if fmt == "pandas-split":
-        return ParsedRequest(_split_frame(doc, "a format=pandas-split body"), None, True)
+        return ParsedRequest(_split_table(doc, "a format=pandas-split body"), None, True)
     if fmt == "pandas-records":
         return ParsedRequest(_records_frame(doc, "a format=pandas-records body"), None, True)
     return _parse_modern(doc)
@@ -267,7 +268,7 @@ def _parse_modern(doc: Any) -> ParsedRequest:
         raise InvalidInputError(f"'params' must be a JSON object; got a JSON {_json_type(params)}")
     value = doc[key]
     if key == "dataframe_split":
-        data = _split_frame(value, "'dataframe_split'")
+        data = _split_table(value, "'dataframe_split'")
     elif key == "dataframe_records":
         data = _records_frame(value, "'dataframe_records'")
     else:
@@ -283,8 +284,13 @@ def _build(factory: Callable[[], Any], what: str) -> Any:
         raise InvalidInputError(f"cannot build {what}: {_describe(exc)}") from None
 
 
-def _split_frame(value: Any, where: str) -> pd.DataFrame:
-    """Build a DataFrame from pandas' ``split`` orientation (columns optional, as in MLflow)."""
+def _split_table(value: Any, where: str) -> pd.DataFrame | Rows:
+    """Read pandas' ``split`` orientation (columns optional, as in MLflow).
+
+    Plain rows under unique column names stay lists (:class:`Rows`): most
+    requests are that, and the model can often skip pandas altogether.
+    Anything else (an index, unnamed or repeated columns) becomes a DataFrame.
+    """
     if not isinstance(value, dict):
         raise InvalidInputError(f"{where} must be a JSON object like {_SPLIT_SHAPE}; got a JSON {_json_type(value)}")
     if value.keys() - _SPLIT_KEYS:
@@ -314,6 +320,14 @@ def _split_frame(value: Any, where: str) -> pd.DataFrame:
                 f"rows of 'data' in {where} have different lengths ({min(widths)} to {max(widths)}); "
                 "every row needs one value per column"
             )
+        if (
+            index is None
+            and columns is not None
+            and widths == {len(columns)}
+            and all(type(c) is str for c in columns)
+            and len(set(columns)) == len(columns)
+        ):
+            return Rows(tuple(columns), data)  # the model decides whether it needs a DataFrame
     return _build(lambda: pd.DataFrame(data=data, columns=columns, index=index), f"a DataFrame from {where}")
 
 

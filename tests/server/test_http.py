@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -181,9 +182,13 @@ def test_metadata_names_the_version_that_answers(server: testing.ScoringServer) 
 
 
 def test_every_request_gets_an_access_log_line(server: testing.ScoringServer) -> None:
-    server.request("GET", "/version", headers={"User-Agent": "access-log-probe"})
-    assert '"GET /version HTTP/1.1" 200' in server.output()
-    assert "access-log-probe" in server.output()
+    server.request("GET", "/version?probe=1", headers={"User-Agent": 'access-log-probe "quoted"'})
+    line = re.compile(
+        r'^127\.0\.0\.1 \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "GET /version\?probe=1 HTTP/1\.1" '
+        r'200 \d+ \d+ms "access-log-probe \\"quoted\\""$',
+        re.MULTILINE,
+    )
+    assert line.search(server.output()), server.output()[-500:]
 
 
 def test_ready_line_names_model_address_and_workers(server: testing.ScoringServer) -> None:

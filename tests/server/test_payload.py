@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from gitreg.errors import GitregError, InvalidInputError
 from gitreg.server.payload import ParsedRequest, UnsupportedMediaType, dumps_predictions, excerpt, parse_request
+from gitreg.signature import Rows, to_frame
 
 JSON = "application/json"
 SPLIT = "application/json; format=pandas-split"
@@ -21,6 +22,11 @@ RECORDS = "application/json; format=pandas-records"
 
 def body(value: object) -> bytes:
     return json.dumps(value).encode()
+
+
+def frame(parsed: ParsedRequest) -> pd.DataFrame:
+    """The request's table as the model's general path sees it."""
+    return to_frame(parsed.data)
 
 
 def strict_loads(raw: bytes) -> object:
@@ -35,14 +41,25 @@ def strict_loads(raw: bytes) -> object:
 # ----------------------------------------------------------------- legacy forms
 
 
-def test_legacy_pandas_split_reads_the_seed_body_as_a_dataframe():
+def test_legacy_pandas_split_reads_the_seed_body_as_rows_under_named_columns():
     parsed = parse_request(b'{"columns":["x"], "data":[[1], [-1]]}', SPLIT)
     assert isinstance(parsed, ParsedRequest)
-    assert isinstance(parsed.data, pd.DataFrame)
-    assert list(parsed.data.columns) == ["x"]
-    assert parsed.data["x"].tolist() == [1, -1]
+    assert parsed.data == Rows(("x",), [[1], [-1]])  # left for the model to convert (one numpy call)
+    assert frame(parsed)["x"].tolist() == [1, -1]
     assert parsed.params is None
     assert parsed.legacy is True
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        {"columns": ["x"], "data": [[1], [2]], "index": [7, 8]},  # an index to keep
+        {"columns": ["x", "x"], "data": [[1, 2]]},  # a repeated name
+        {"data": [[1, 2]]},  # no names
+    ],
+)
+def test_split_bodies_rows_cannot_carry_become_a_dataframe(split: dict) -> None:
+    assert isinstance(parse_request(body({"dataframe_split": split}), JSON).data, pd.DataFrame)
 
 
 def test_legacy_pandas_split_answers_bare_list():
@@ -52,14 +69,14 @@ def test_legacy_pandas_split_answers_bare_list():
 
 def test_legacy_pandas_split_keeps_an_index():
     parsed = parse_request(body({"columns": ["x"], "data": [[1], [2]], "index": [7, 8]}), SPLIT)
-    assert parsed.data.index.tolist() == [7, 8]
+    assert frame(parsed).index.tolist() == [7, 8]
 
 
 def test_legacy_pandas_records_reads_a_list_of_objects():
     parsed = parse_request(body([{"x": 1, "y": "a"}, {"x": 2, "y": "b"}]), RECORDS)
     assert parsed.legacy is True
-    assert parsed.data["x"].tolist() == [1, 2]
-    assert parsed.data["y"].tolist() == ["a", "b"]
+    assert frame(parsed)["x"].tolist() == [1, 2]
+    assert frame(parsed)["y"].tolist() == ["a", "b"]
 
 
 def test_content_type_media_type_and_parameters_are_case_insensitive():
@@ -67,7 +84,7 @@ def test_content_type_media_type_and_parameters_are_case_insensitive():
         body({"columns": ["x"], "data": [[1]]}), "Application/JSON; Format=Pandas-Split; Charset=UTF-8"
     )
     assert parsed.legacy is True
-    assert parsed.data["x"].tolist() == [1]
+    assert frame(parsed)["x"].tolist() == [1]
 
 
 def test_quoted_utf8_charset_is_accepted():
@@ -112,13 +129,13 @@ def test_dataframe_split_reads_a_dataframe_with_modern_answers():
     parsed = parse_request(body({"dataframe_split": {"columns": ["x", "y"], "data": [[1, 2.5], [3, 4.5]]}}), JSON)
     assert parsed.legacy is False
     assert parsed.params is None
-    assert parsed.data.to_dict(orient="list") == {"x": [1, 3], "y": [2.5, 4.5]}
+    assert frame(parsed).to_dict(orient="list") == {"x": [1, 3], "y": [2.5, 4.5]}
     assert dumps_predictions(np.array([1, 0]), parsed.legacy) == b'{"predictions": [1, 0]}'
 
 
 def test_dataframe_split_columns_are_optional_as_in_mlflow():
     parsed = parse_request(body({"dataframe_split": {"data": [[1, 2]]}}), JSON)
-    assert parsed.data.shape == (1, 2)
+    assert frame(parsed).shape == (1, 2)
 
 
 def test_dataframe_split_with_mismatched_columns_is_an_input_error():
@@ -149,7 +166,7 @@ def test_dataframe_split_data_must_be_an_array():
 def test_dataframe_records_reads_a_dataframe():
     parsed = parse_request(body({"dataframe_records": [{"x": 1}, {"x": 2}]}), JSON)
     assert parsed.legacy is False
-    assert parsed.data["x"].tolist() == [1, 2]
+    assert frame(parsed)["x"].tolist() == [1, 2]
 
 
 def test_dataframe_records_must_be_a_list_of_objects():
@@ -161,7 +178,7 @@ def test_dataframe_records_must_be_a_list_of_objects():
 def test_tensor_list_becomes_an_ndarray(key):
     parsed = parse_request(body({key: [[1, 2], [3, 4]]}), JSON)
     assert isinstance(parsed.data, np.ndarray)
-    assert parsed.data.shape == (2, 2)
+    assert frame(parsed).shape == (2, 2)
     assert parsed.data.tolist() == [[1, 2], [3, 4]]
 
 
@@ -169,14 +186,14 @@ def test_tensor_list_becomes_an_ndarray(key):
 def test_tensor_list_of_objects_becomes_a_dataframe(key):
     parsed = parse_request(body({key: [{"a": 1, "b": 2}, {"a": 3, "b": 4}]}), JSON)
     assert isinstance(parsed.data, pd.DataFrame)
-    assert parsed.data.to_dict(orient="list") == {"a": [1, 3], "b": [2, 4]}
+    assert frame(parsed).to_dict(orient="list") == {"a": [1, 3], "b": [2, 4]}
 
 
 @pytest.mark.parametrize("key", ["instances", "inputs"])
 def test_tensor_columnar_object_of_equal_lists_becomes_a_dataframe(key):
     parsed = parse_request(body({key: {"a": [1, 2], "b": ["x", "y"]}}), JSON)
     assert isinstance(parsed.data, pd.DataFrame)
-    assert parsed.data["b"].tolist() == ["x", "y"]
+    assert frame(parsed)["b"].tolist() == ["x", "y"]
 
 
 def test_tensor_object_that_is_not_columnar_is_passed_as_a_dict():
@@ -336,7 +353,7 @@ def test_deeply_nested_but_parsable_tensor_is_an_input_error():
 
 def test_huge_integers_do_not_escape_as_other_errors():
     parsed = parse_request(body({"dataframe_split": {"columns": ["x"], "data": [[10**30], [1]]}}), JSON)
-    assert parsed.data["x"].tolist() == [10**30, 1]
+    assert frame(parsed)["x"].tolist() == [10**30, 1]
     parsed = parse_request(body({"inputs": [10**30, 1]}), JSON)
     assert parsed.data.tolist() == [10**30, 1]
 
@@ -365,15 +382,15 @@ def test_megabyte_invalid_body_gives_a_short_error_message(raw, content_type):
 
 def test_csv_body_is_read_as_a_dataframe():
     parsed = parse_request(b"x,y\n1,a\n-1,b\n", "text/csv")
-    assert parsed.data["x"].tolist() == [1, -1]
-    assert parsed.data["y"].tolist() == ["a", "b"]
+    assert frame(parsed)["x"].tolist() == [1, -1]
+    assert frame(parsed)["y"].tolist() == ["a", "b"]
     assert parsed.params is None
     assert parsed.legacy is False
 
 
 def test_csv_with_utf8_charset_is_accepted():
     parsed = parse_request("name\nzoë\n".encode(), "text/csv; charset=UTF-8")
-    assert parsed.data["name"].tolist() == ["zoë"]
+    assert frame(parsed)["name"].tolist() == ["zoë"]
 
 
 def test_empty_csv_is_malformed():
