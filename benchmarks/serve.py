@@ -282,7 +282,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="length of each run")
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario (medians are reported)")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=None, help="gitreg serve --threads (default: its own)")
     parser.add_argument("--mlflow-python", default=None, metavar="PATH", help="a Python with mlflow installed")
     parser.add_argument("--no-access-log", action="store_true", help="serve gitreg without its access log")
     args = parser.parse_args()
@@ -298,8 +297,6 @@ def main() -> None:
                 "--port", str(port), "--workers", str(args.workers)]  # fmt: skip
         if args.no_access_log:
             argv.append("--no-access-log")
-        if args.threads:
-            argv += ["--threads", str(args.threads)]
         servers = [Server("gitreg", argv, port, env, tmp)]
         if args.mlflow_python:
             model = mlflow_model(args.mlflow_python, tmp)

@@ -28,14 +28,6 @@ def _registry_location(registry: str | None) -> str | None:
 @click.option("-p", "--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option(
-    "--threads",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    help="Threads per worker: requests scored at once per worker (idle keep-alive connections need none). "
-    "Scoring holds Python's GIL, so more threads only help a model that waits on I/O; add --workers instead.",
-)
-@click.option(
     "-t",
     "--timeout",
     default=60,
@@ -77,7 +69,6 @@ def serve(
     host: str,
     port: int,
     workers: int,
-    threads: int,
     timeout: int,
     max_body: int,
     follow: bool,
@@ -130,9 +121,7 @@ def serve(
         say(f"Serving {what} on {where} with {workers} {plural}{following}")
         sys.stdout.flush()
 
-    options = ServerOptions(
-        host=host, port=port, workers=workers, threads=threads, timeout=timeout, access_log=not no_access_log
-    )
+    options = ServerOptions(host=host, port=port, workers=workers, timeout=timeout, access_log=not no_access_log)
     run(app, options, ready)
 
 
