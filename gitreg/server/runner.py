@@ -10,11 +10,13 @@ OS thread answers requests, taking keep-alive connections in turn. A
 prediction holds the GIL, so threads in one process only take turns at it
 and lose time handing it over, and gunicorn's threaded worker spends more
 per request on its thread pool and wake-up pipe than the seed model spends
-scoring (single row, 1 connection: 1,750 requests/s threaded, 2,450 with
-greenlets; 16 connections: 1,180 with four threads). ``--workers`` is what
-adds scoring capacity. The standard library stays unpatched, so the model,
-the ``--follow`` thread and git's subprocesses run exactly as elsewhere; a
-model that blocks on I/O blocks its worker, as a prediction on the CPU does.
+scoring. On the seed model, single rows (``benchmarks/serve.py``, medians):
+1,560 requests/s at 1 connection and 1,690 at 16 with one thread (1,180 at
+16 with four), 2,350 and 2,440 with this worker. ``--workers`` is what adds
+scoring capacity (4,260 at 16 connections with two workers on two cores).
+The standard library stays unpatched, so the model, the ``--follow``
+thread and git's subprocesses run exactly as elsewhere; a model that
+blocks on I/O blocks its worker, as a prediction on the CPU does.
 
 Shutdown is graceful on SIGTERM *and* SIGINT (gunicorn's own SIGINT is a
 quick exit): the master stops accepting, workers finish the requests in

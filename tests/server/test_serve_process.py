@@ -97,6 +97,73 @@ def test_two_workers_are_forked_and_both_serve(registry: Registry, env: dict[str
         assert answered_by <= workers
 
 
+class Pipeliner:
+    """One connection that always has its next request waiting: a writer thread
+    sends batches of pipelined requests back to back, a reader drains answers."""
+
+    BATCH = (
+        b"POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(ROW), ROW.encode())
+    ) * 50
+
+    def __init__(self, port: int) -> None:
+        import socket
+
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.received = 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=f, daemon=True) for f in (self._write, self._read)]
+
+    def __enter__(self) -> Pipeliner:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.sock.close()
+
+    def _write(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sock.sendall(self.BATCH)
+            except OSError:
+                return
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.received += chunk.count(b"HTTP/1.1 200")
+
+
+def test_a_client_that_never_pauses_neither_keeps_the_worker_nor_stops_its_heartbeat(
+    registry: Registry, env: dict[str, str]
+) -> None:
+    """Its socket is always readable, so the worker would never switch away
+    from it on its own: other clients would wait, and the master, hearing
+    nothing for --timeout seconds, would kill the worker as stuck."""
+    register_seed(registry)
+    with serve(registry, env, "-m", "models:/LogisticRegression/1", "--timeout", "2") as srv:
+        assert srv.proc is not None
+        wait_for(lambda: len(workers_of(srv.proc.pid)) == 1, "the worker")  # type: ignore[union-attr]
+        worker = workers_of(srv.proc.pid)
+        with Pipeliner(srv.port) as hose:
+            deadline = time.monotonic() + 6  # three times --timeout
+            while time.monotonic() < deadline:
+                started = time.monotonic()
+                assert srv.request("GET", "/ping", timeout=5).status == 200
+                assert time.monotonic() - started < 2, "another client waited behind the pipelining one"
+                time.sleep(0.2)
+            assert hose.received > 100
+        assert workers_of(srv.proc.pid) == worker
+        assert "WORKER TIMEOUT" not in srv.output()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_shutdown_signal_lets_the_request_in_flight_finish(
     registry: Registry, env: dict[str, str], tmp_path: Path, signum: int
