@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -188,6 +189,10 @@ def test_every_request_gets_an_access_log_line(server: testing.ScoringServer) ->
         r'200 \d+ \d+ms "access-log-probe \\"quoted\\""$',
         re.MULTILINE,
     )
+    # The worker logs a request after answering it: the line may trail the response.
+    deadline = time.monotonic() + 10
+    while not line.search(server.output()) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert line.search(server.output()), server.output()[-500:]
 
 
