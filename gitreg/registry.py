@@ -470,13 +470,14 @@ class Registry:
     def get_version(self, name: str, version: int) -> ModelVersion:
         return self.model_version(self.version_ref(name, version))
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
+    def list_versions(self, name: str, numbers: Sequence[int] | None = None) -> list[ModelVersion]:
+        """Every live version of ``name`` in order or, with ``numbers``, just
+        those (a page of a long list: only they are read)."""
         record = self.record(name)
         held = self.stages_of(name)
-        return [
-            self.model_version(self.version_ref(name, v, record=record), record, held)
-            for v in self.version_numbers(name, record)
-        ]
+        if numbers is None:
+            numbers = self.version_numbers(name, record)
+        return [self.model_version(self.version_ref(name, v, record=record), record, held) for v in numbers]
 
     def prefetch_models(self, names: Sequence[str], stages: Sequence[str]) -> None:
         """Fetch, in a few pipelined exchanges, what :meth:`get_model` reads

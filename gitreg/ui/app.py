@@ -179,12 +179,19 @@ class ModelResource(_Base):
     def render(self, req: falcon.Request, resp: falcon.Response, name: str, error: str = "", status: int = 200) -> None:
         reg = self.registry
         record = reg.record(name)
+        numbers = reg.version_numbers(name, record)
+        pages_total = max(1, math.ceil(len(numbers) / PER_PAGE))
+        page_no = min(req.get_param_as_int("page", min_value=1) or 1, pages_total)
+        newest = len(numbers) - (page_no - 1) * PER_PAGE  # newest first: page 1 ends at the latest
         body = pages.model_page(
             record,
-            reg.list_versions(name),
+            reg.list_versions(name, numbers[max(newest - PER_PAGE, 0) : newest]),
             model_history(reg, name),
             metric=req.get_param("metric"),
             forms=self.forms(req),
+            numbers=numbers,
+            page_no=page_no,
+            pages=pages_total,
         )
         self.send(resp, name, body, req=req, error=error, status=status)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_support import MODEL, OTHER, UiServer
+from ui_support import MODEL, OTHER, UiServer, build_large_registry, start_ui, stop
 
 from gitreg import runs
 from gitreg.registry import Registry
@@ -291,3 +291,33 @@ def test_pages_are_linked_by_stable_urls(ui_server: UiServer, page: Any) -> None
     hrefs = page.locator("table.models a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert f"/models/{MODEL}" in hrefs and f"/models/{MODEL}/versions/4" in hrefs
     assert all(re.fullmatch(r"/models/[\w.-]+(/versions/\d+)?", h) for h in hrefs)
+
+
+def test_a_long_version_list_pages_newest_first(tmp_path: Path, page: Any) -> None:
+    reg = build_large_registry(tmp_path / "paged.git", models=1, versions=120)
+    proc, url = start_ui(reg.path, allow_writes=False)
+
+    def shown() -> list[int]:
+        cells = page.locator("table.versions tbody tr td:first-child a").all_inner_texts()
+        return [int(text.removeprefix("Version ")) for text in cells]
+
+    try:
+        page.goto(url + "/models/model-0000")
+        assert shown() == list(range(120, 70, -1))
+        assert page.inner_text(".count") == "120 versions · showing versions 120 to 71"
+        assert page.locator("select[name=a] option").count() == 120  # compare reaches every version
+        assert page.locator("ol.timeline li").count() == 50  # the newest events of 120 registrations and 2 moves
+        assert "The latest 50 of 122 events" in page.inner_text("main")
+        shot(page, "model-paged")
+        page.click("text=Older →")
+        assert shown() == list(range(70, 20, -1))
+        page.click("text=Older →")
+        assert shown() == list(range(20, 0, -1))
+        assert page.locator("text=Older →").count() == 0
+        assert "Page 3 of 3" in page.inner_text("nav.pager")
+        page.click("text=← Newer")
+        assert shown() == list(range(70, 20, -1))
+        page.goto(url + "/models/model-0000?page=99")  # past the end: the last page, as the models list does
+        assert shown() == list(range(20, 0, -1))
+    finally:
+        stop(proc)

@@ -42,3 +42,21 @@ def test_merge_commit_of_a_pull_request_shows_in_the_timeline(ui_registry: Regis
     assert (newest.subject, newest.previous, newest.version) == ("Merge pull request #7 from alice/promote", 3, 4)
     html = model_page(ui_registry)
     assert "via pull request #7" in html
+
+
+def test_a_model_with_hundreds_of_versions_takes_typed_numbers_to_compare(ui_registry: Registry) -> None:
+    """Two lists of every version would outweigh the page; the form takes numbers in range instead."""
+    html = pages.model_page(
+        ui_registry.record(MODEL),
+        ui_registry.list_versions(MODEL),
+        model_history(ui_registry, MODEL),
+        metric=None,
+        forms=None,
+        numbers=range(1, 301),
+        page_no=2,
+        pages=6,
+    )
+    assert '<input type="number" name="a" value="299" min="1" max="300" required>' in html
+    assert '<input type="number" name="b" value="300" min="1" max="300" required>' in html
+    assert "<option" not in html.split("compare-form", 1)[1].split("</form>", 1)[0]
+    assert "300 versions" in html and "Page 2 of 6" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from gitreg.entities import ModelVersion
 from gitreg.history import Event
@@ -44,11 +45,15 @@ def _pull_request(subject: str) -> Safe:
     return render(' <span class="chip pr">via pull request $n</span>', n=m.group(1) or m.group(2))
 
 
+# The timeline shows this many of the newest events; `gitreg history` has them all.
+_TIMELINE_EVENTS = 50
+
+
 def _timeline(events: list[Event], name: str) -> Safe:
     if not events:
         return Safe('<p class="muted">No history yet.</p>')
     items = []
-    for e in events:
+    for e in events[:_TIMELINE_EVENTS]:
         if e.event == "registered":
             what = render(
                 'Version <a href="$h">$v</a> registered', h=url("models", name, "versions", e.version), v=e.version
@@ -82,7 +87,36 @@ def _timeline(events: list[Event], name: str) -> Safe:
                 subject=e.subject,
             )
         )
-    return render('<ol class="timeline">$items</ol>', items=join(items))
+    more = Safe("")
+    if len(events) > _TIMELINE_EVENTS:
+        more = render(
+            '<p class="muted count">The latest $n of $t events; <code>gitreg history $name</code> lists them all.</p>',
+            n=_TIMELINE_EVENTS,
+            t=len(events),
+            name=name,
+        )
+    return render('<ol class="timeline">$items</ol>$more', items=join(items), more=more)
+
+
+# Past this many versions the compare form takes typed numbers: two lists
+# of thousands of options would outweigh the page they sit on.
+_LISTED_CHOICES = 200
+
+
+def _version_choice(field: str, numbers: list[int], selected: int) -> Safe:
+    if len(numbers) > _LISTED_CHOICES:
+        return render(
+            '<input type="number" name="$f" value="$v" min="$lo" max="$hi" required>',
+            f=field,
+            v=selected,
+            lo=numbers[0],
+            hi=numbers[-1],
+        )
+    options = join(
+        render('<option value="$n"$sel>Version $n</option>', n=n, sel=Safe(" selected" if n == selected else ""))
+        for n in numbers
+    )
+    return render('<select name="$f">$o</select>', f=field, o=options)
 
 
 def model_page(
@@ -92,8 +126,14 @@ def model_page(
     *,
     metric: str | None,
     forms: Forms | None,
+    numbers: Sequence[int] | None = None,
+    page_no: int = 1,
+    pages: int = 1,
 ) -> Safe:
+    """``versions`` are the ones shown (a page of them when ``pages`` > 1);
+    ``numbers`` every live version number, for the count and the compare form."""
     name = record.name
+    numbers = [v.version for v in versions] if numbers is None else list(numbers)
     keys = _metric_keys(versions)
     shown = keys[:KEY_METRICS]
     rows = []
@@ -123,32 +163,36 @@ def model_page(
             for k in keys
         )
         chart_block = render(
-            '<section class="card"><div class="card-head"><h2>Metric across versions</h2>'
+            '<section class="card"><div class="card-head"><h2>Metric across $which</h2>'
             '<form method="get" class="inline"><label>Metric <select name="metric">$options</select></label>'
-            '<button type="submit" class="secondary">Show</button></form></div>$svg</section>',
+            '$keep<button type="submit" class="secondary">Show</button></form></div>$svg</section>',
+            which="the versions on this page" if pages > 1 else "versions",
+            keep=render('<input type="hidden" name="page" value="$p">', p=page_no) if page_no > 1 else Safe(""),
             options=options,
             svg=chart.line_chart(chosen, points),
         )
     compare = Safe("")
-    if len(versions) >= 2:
-        nums = [v.version for v in versions]
-
-        def opts(selected: int) -> Safe:
-            return join(
-                render(
-                    '<option value="$n"$sel>Version $n</option>', n=n, sel=Safe(" selected" if n == selected else "")
-                )
-                for n in nums
-            )
-
+    if len(numbers) >= 2:
         compare = render(
             '<form method="get" action="$action" class="inline compare-form">'
-            '<label>Compare <select name="a">$a</select></label><label>with <select name="b">$b</select></label>'
+            "<label>Compare $a</label><label>with $b</label>"
             '<button type="submit" class="secondary">Compare</button></form>',
             action=url("models", name, "compare"),
-            a=opts(nums[-2]),
-            b=opts(nums[-1]),
+            a=_version_choice("a", numbers, numbers[-2]),
+            b=_version_choice("b", numbers, numbers[-1]),
         )
+    count = Safe("")
+    pager = Safe("")
+    if pages > 1:
+        count = render(
+            '<p class="muted count">$n versions · showing versions $hi to $lo</p>',
+            n=len(numbers),
+            hi=versions[-1].version if versions else "",
+            lo=versions[0].version if versions else "",
+        )
+        newer = link(url("models", name, metric=metric, page=page_no - 1), "← Newer") if page_no > 1 else Safe("")
+        older = link(url("models", name, metric=metric, page=page_no + 1), "Older →") if page_no < pages else Safe("")
+        pager = render('<nav class="pager">$p<span>Page $n of $t</span>$x</nav>', p=newer, n=page_no, t=pages, x=older)
     edit = Safe("")
     if forms is not None:
         edit = metadata_forms(forms, url("models", name), record.description, record.tags)
@@ -156,7 +200,7 @@ def model_page(
         """<nav class="crumbs"><a href="/">Models</a> / <span>$name</span></nav>
 <div class="page-head"><h1>$name</h1><div class="chips">$tags</div></div>
 $description
-<section class="card"><div class="card-head"><h2>Versions</h2>$compare</div>$versions</section>
+<section class="card"><div class="card-head"><h2>Versions</h2>$compare</div>$count$versions$pager</section>
 $chart
 <section class="card"><h2>History</h2>$timeline</section>
 $edit""",
@@ -164,7 +208,9 @@ $edit""",
         tags=tag_chips(record.tags),
         description=description_block(record.description),
         compare=compare,
+        count=count,
         versions=versions_table,
+        pager=pager,
         chart=chart_block,
         timeline=_timeline(events, name),
         edit=edit,
