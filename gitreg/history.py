@@ -91,12 +91,24 @@ class Event:
         }
 
 
-def model_history(registry: Registry, name: str, stages: list[str] | None = None) -> list[Event]:
+def model_history(
+    registry: Registry, name: str, stages: list[str] | None = None, *, latest: int | None = None
+) -> list[Event]:
+    """Registrations (unless ``stages`` narrows it to stage moves) and stage
+    moves of ``name``, newest first. ``latest`` keeps only that many: then
+    only the newest ``latest`` version tags are read in detail (numbers grow
+    with registration time), not every tag of a model with thousands."""
     registry.record(name)
     events = []
     if not stages:
         prefix = f"refs/tags/{name}/v"
-        for info in registry.store.list_refs(f"refs/tags/{name}/"):
+        tags = [ref for ref in registry.store.ref_oids(f"refs/tags/{name}/") if ref[len(prefix) :].isdigit()]
+        if latest is not None:
+            tags = sorted(tags, key=lambda ref: int(ref[len(prefix) :]))[-latest:] if latest > 0 else []
+            infos = registry.store.list_refs(*tags) if tags else []
+        else:
+            infos = registry.store.list_refs(f"refs/tags/{name}/")
+        for info in infos:
             tail = info.ref[len(prefix) :]
             if tail.isdigit():
                 events.append(
@@ -104,7 +116,8 @@ def model_history(registry: Registry, name: str, stages: list[str] | None = None
                 )
     for move in registry.stage_history(name, stages):
         events.append(_stage_event(move))
-    return sorted(events, key=lambda e: (e.time, e.event == "stage", e.version or 0), reverse=True)
+    events.sort(key=lambda e: (e.time, e.event == "stage", e.version or 0), reverse=True)
+    return events if latest is None else events[:latest]
 
 
 def _stage_event(move: StageMove) -> Event:

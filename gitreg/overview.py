@@ -48,9 +48,9 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
     store = registry.store
     main_models = store.read_tree(f"{MAIN}:models") or {}
     stage_models: dict[str, dict[str, str]] = {}
-    for info in store.list_refs(STAGE_PREFIX):
-        tree = store.read_tree(f"{info.oid}:models") or {}
-        stage_models[info.ref[len(STAGE_PREFIX) :]] = {e.name: e.oid for e in tree.values() if e.is_tree}
+    for ref, oid in store.ref_oids(STAGE_PREFIX).items():
+        tree = store.read_tree(f"{oid}:models") or {}
+        stage_models[ref[len(STAGE_PREFIX) :]] = {e.name: e.oid for e in tree.values() if e.is_tree}
     version_of_tree: dict[str, int | None] = {}
 
     def version_in(tree: str, where: str) -> int | None:

@@ -404,16 +404,16 @@ class Registry:
         record = record or self.record(name)
         nums = []
         prefix = f"refs/tags/{name}/v"
-        for info in self.store.list_refs(f"refs/tags/{name}/"):
-            tail = info.ref[len(prefix) :]
-            if info.ref.startswith(prefix) and tail.isdigit() and int(tail) not in record.deleted:
+        for ref in self.store.ref_oids(f"refs/tags/{name}/"):
+            tail = ref[len(prefix) :]
+            if ref.startswith(prefix) and tail.isdigit() and int(tail) not in record.deleted:
                 if int(tail) >= record.next_version:
                     continue  # a registration in flight or killed before moving main: not a version
                 nums.append(int(tail))
         return sorted(nums)
 
     def stage_names(self) -> list[str]:
-        return sorted(r.ref[len(STAGE_PREFIX) :] for r in self.store.list_refs(STAGE_PREFIX))
+        return sorted(ref[len(STAGE_PREFIX) :] for ref in self.store.ref_oids(STAGE_PREFIX))
 
     def stages_of(self, name: str, stages: Iterable[str] | None = None) -> dict[str, int]:
         """Stage (canonical name) -> the version of ``name`` it holds."""
@@ -1105,9 +1105,7 @@ class Registry:
     def _tag_numbers(self, name: str) -> list[int]:
         prefix = f"refs/tags/{name}/v"
         return sorted(
-            int(r.ref[len(prefix) :])
-            for r in self.store.list_refs(f"refs/tags/{name}/")
-            if r.ref[len(prefix) :].isdigit()
+            int(ref[len(prefix) :]) for ref in self.store.ref_oids(f"refs/tags/{name}/") if ref[len(prefix) :].isdigit()
         )
 
     def delete_model(self, name: str) -> None:

@@ -61,8 +61,8 @@ def _fetch(registry: Registry) -> tuple[dict[str, str], dict[str, str]]:
     """The remote's registry branches and tags, short name -> oid."""
     store = registry.store
     git_remote.fetch(store, git_remote.ORIGIN, _FETCH)
-    branches = {r.ref[len(TRACKING) :]: r.oid for r in store.list_refs(TRACKING)}
-    tags = {r.ref[len(REMOTE_TAGS) :]: r.oid for r in store.list_refs(REMOTE_TAGS)}
+    branches = {ref[len(TRACKING) :]: oid for ref, oid in store.ref_oids(TRACKING).items()}
+    tags = {ref[len(REMOTE_TAGS) :]: oid for ref, oid in store.ref_oids(REMOTE_TAGS).items()}
     return {b: o for b, o in branches.items() if _registry_branch(b)}, tags
 
 
@@ -113,7 +113,7 @@ def push(registry: Registry) -> SyncResult:
     store = registry.store
     branches, tags = _fetch(registry)
     updates, moved, added, behind = [], [], [], []
-    ours_branches = {r.ref[11:]: r.oid for r in store.list_refs("refs/heads/") if _registry_branch(r.ref[11:])}
+    ours_branches = {ref[11:]: oid for ref, oid in store.ref_oids("refs/heads/").items() if _registry_branch(ref[11:])}
     for short, ours in sorted(ours_branches.items()):
         theirs = branches.get(short)
         if ours == theirs:
@@ -123,12 +123,12 @@ def push(registry: Registry) -> SyncResult:
             moved.append(short)
         elif not git_remote.is_ancestor(store, ours, theirs):
             behind.append(short)
-    for r in store.list_refs("refs/tags/"):
-        name = r.ref[10:]
+    for ref, oid in store.ref_oids("refs/tags/").items():
+        name = ref[10:]
         if name not in tags:
-            updates.append(RefUpdate(r.ref, r.oid, None))
+            updates.append(RefUpdate(ref, oid, None))
             added.append(name)
-        elif tags[name] != r.oid:
+        elif tags[name] != oid:
             behind.append(f"tag {name}")
     if behind:
         raise ConflictError(

@@ -109,3 +109,15 @@ def test_history_table_names_the_pull_request(registry: Registry, tmp_path: Path
 )
 def test_pull_request_of(subject: str, body: str, expected: PullRequest | None) -> None:
     assert pull_request_of(subject, body) == expected
+
+
+def test_latest_reads_the_newest_events_only_and_agrees_with_the_whole_history(
+    registry: Registry, tmp_path: Path
+) -> None:
+    for i in range(5):
+        registry.register("m", file_package(tmp_path / f"p{i}", {"model.bin": f"v{i}".encode()}))
+    registry.promote("m", 2, "production")
+    whole = model_history(registry, "m")
+    assert [(e.event, e.version) for e in whole][:2] == [("stage", 2), ("registered", 5)]
+    for n in (0, 1, 3, 6, 10):
+        assert model_history(registry, "m", latest=n) == whole[:n]

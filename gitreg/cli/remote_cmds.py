@@ -34,7 +34,7 @@ def clone(url: str, path: str | None) -> None:
     registry, _ = sync.clone(url, target)
     models = len(registry.model_names())
     stages = len(registry.stage_names())
-    tags = len(registry.store.list_refs("refs/tags/"))
+    tags = len(registry.store.ref_oids("refs/tags/"))
     say(
         f"Cloned registry {url} into {registry.path} ({_plural(models, 'model')}, "
         f"{_plural(stages, 'stage branch')}, {_plural(tags, 'version tag')})."

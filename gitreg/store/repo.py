@@ -381,10 +381,19 @@ class GitStore:
             return False
         return True
 
-    def list_refs(self, prefix: str) -> list[RefInfo]:
-        """Refs under ``prefix`` (e.g. ``refs/tags/Name/``), read in one call."""
+    def ref_oids(self, prefix: str) -> dict[str, str]:
+        """Refs under ``prefix`` and the object each points at, in one call
+        that reads no object: listing 10,000 version tags takes milliseconds,
+        where :meth:`list_refs` parses each tag object for its details."""
+        out = self.git("for-each-ref", "--format=%(refname)%00%(objectname)", "--", prefix)
+        return dict(line.split("\0", 1) for line in out.decode(errors="replace").splitlines())
+
+    def list_refs(self, *patterns: str) -> list[RefInfo]:
+        """Refs under each of ``patterns`` (a prefix such as ``refs/tags/Name/``,
+        or a full ref name) with their target, creator, date and subject,
+        read in one call."""
         fmt = "%(refname)%00%(objectname)%00%(*objectname)%00%(creatordate:unix)%00%(creator)%00%(subject)"
-        out = self.git("for-each-ref", f"--format={fmt}", "--", prefix)
+        out = self.git("for-each-ref", f"--format={fmt}", "--", *patterns)
         refs = []
         for line in out.decode(errors="replace").splitlines():
             ref, oid, peeled, date, who, subject = line.split("\0", 5)

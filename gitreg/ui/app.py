@@ -186,7 +186,7 @@ class ModelResource(_Base):
         body = pages.model_page(
             record,
             reg.list_versions(name, numbers[max(newest - PER_PAGE, 0) : newest]),
-            model_history(reg, name),
+            model_history(reg, name, latest=pages.TIMELINE_EVENTS + 1),  # one more: are there more?
             metric=req.get_param("metric"),
             forms=self.forms(req),
             numbers=numbers,

@@ -46,14 +46,14 @@ def _pull_request(subject: str) -> Safe:
 
 
 # The timeline shows this many of the newest events; `gitreg history` has them all.
-_TIMELINE_EVENTS = 50
+TIMELINE_EVENTS = 50
 
 
 def _timeline(events: list[Event], name: str) -> Safe:
     if not events:
         return Safe('<p class="muted">No history yet.</p>')
     items = []
-    for e in events[:_TIMELINE_EVENTS]:
+    for e in events[:TIMELINE_EVENTS]:
         if e.event == "registered":
             what = render(
                 'Version <a href="$h">$v</a> registered', h=url("models", name, "versions", e.version), v=e.version
@@ -88,11 +88,10 @@ def _timeline(events: list[Event], name: str) -> Safe:
             )
         )
     more = Safe("")
-    if len(events) > _TIMELINE_EVENTS:
+    if len(events) > TIMELINE_EVENTS:
         more = render(
-            '<p class="muted count">The latest $n of $t events; <code>gitreg history $name</code> lists them all.</p>',
-            n=_TIMELINE_EVENTS,
-            t=len(events),
+            '<p class="muted count">The latest $n events; <code>gitreg history $name</code> lists them all.</p>',
+            n=TIMELINE_EVENTS,
             name=name,
         )
     return render('<ol class="timeline">$items</ol>$more', items=join(items), more=more)
