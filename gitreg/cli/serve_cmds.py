@@ -33,7 +33,7 @@ def _registry_location(registry: str | None) -> str | None:
     default=60,
     show_default=True,
     type=click.IntRange(1),
-    help="Seconds before a stuck worker is restarted.",
+    help="Longest a request may run: a worker busy for longer is restarted and its request gets no answer.",
 )
 @click.option(
     "--max-body",

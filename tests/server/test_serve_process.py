@@ -164,6 +164,23 @@ def test_a_client_that_never_pauses_neither_keeps_the_worker_nor_stops_its_heart
         assert "WORKER TIMEOUT" not in srv.output()
 
 
+def test_a_request_running_past_timeout_loses_its_worker_and_the_server_goes_on(
+    registry: Registry, env: dict[str, str]
+) -> None:
+    """--timeout bounds a request, as MLflow's does: the worker scoring it
+    is replaced (the client gets no answer) and a fresh one serves."""
+    register(registry, "Stuck", Slow(30.0))
+    with serve(registry, env, "-m", "models:/Stuck/1", "--timeout", "1") as srv:
+        assert srv.proc is not None
+        wait_for(lambda: len(workers_of(srv.proc.pid)) == 1, "the worker")  # type: ignore[union-attr]
+        first = workers_of(srv.proc.pid)
+        with pytest.raises((OSError, http.client.HTTPException)):
+            srv.post("/invocations", ROW)
+        wait_for(lambda: workers_of(srv.proc.pid) not in (set(), first), "a new worker")  # type: ignore[union-attr]
+        assert srv.request("GET", "/ping").status == 200
+        assert "WORKER TIMEOUT" in srv.output()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_shutdown_signal_lets_the_request_in_flight_finish(
     registry: Registry, env: dict[str, str], tmp_path: Path, signum: int
