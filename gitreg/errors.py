@@ -1,9 +1,11 @@
 """The one exception hierarchy of gitreg.
 
 Every error a user can cause is a :class:`GitregError`. Its message says what
-was wrong and what to do about it. The CLI maps these classes to exit codes
-(``gitreg.cli.errors``) and the scoring server maps them to HTTP statuses
-(``gitreg.server.errors``); nothing else does.
+was wrong and what to do about it. Each class carries what HTTP servers answer
+with (``error_code``, MLflow's REST code, and ``http_status``): this is the one
+place statuses are decided, so the scoring server and the UI agree; subclasses
+defined by a server (a body too large, say) set their own. The CLI maps the
+classes to exit codes in ``gitreg.cli.errors``; nothing else does.
 """
 
 from __future__ import annotations
@@ -17,30 +19,35 @@ class GitregError(Exception):
     """
 
     error_code = "INTERNAL_ERROR"
+    http_status = 500
 
 
 class InvalidInputError(GitregError, ValueError):
     """A name, URI, manifest, payload or argument was refused at the boundary."""
 
     error_code = "INVALID_PARAMETER_VALUE"
+    http_status = 400
 
 
 class NotFoundError(GitregError, LookupError):
     """A registry, model, version, stage or file does not exist."""
 
     error_code = "RESOURCE_DOES_NOT_EXIST"
+    http_status = 404
 
 
 class AlreadyExistsError(GitregError):
     """Creating something that is already there (a model name, a registry)."""
 
     error_code = "RESOURCE_ALREADY_EXISTS"
+    http_status = 409
 
 
 class ConflictError(GitregError):
     """Someone else changed the registry first and retrying did not help."""
 
     error_code = "ABORTED"
+    http_status = 409
 
 
 class IntegrityError(GitregError):
@@ -50,6 +57,9 @@ class IntegrityError(GitregError):
     """
 
     error_code = "INVALID_STATE"
+    # The server's state, not the request's: nothing is served until someone
+    # repairs or re-promotes.
+    http_status = 503
 
 
 class GitError(GitregError):

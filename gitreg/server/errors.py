@@ -18,14 +18,10 @@ from dataclasses import dataclass
 import falcon
 
 from gitreg.errors import (
-    AlreadyExistsError,
-    ConflictError,
     GitregError,
-    IntegrityError,
     InvalidInputError,
-    NotFoundError,
 )
-from gitreg.server.payload import UnsupportedMediaType, excerpt
+from gitreg.server.payload import excerpt
 from gitreg.server.scoring import ModelPredictError
 
 __all__ = [
@@ -43,38 +39,22 @@ class PayloadTooLarge(InvalidInputError):
     """The request body is larger than ``--max-body``."""
 
     error_code = "REQUEST_LIMIT_EXCEEDED"
+    http_status = 413
 
 
 class ModelUnavailable(GitregError):
     """No model is loaded yet, or the one asked for failed to load."""
 
     error_code = "TEMPORARILY_UNAVAILABLE"
+    http_status = 503
 
-
-# Most specific class first: the first entry the exception is an instance of wins.
-_STATUS: tuple[tuple[type[Exception], str], ...] = (
-    (PayloadTooLarge, falcon.HTTP_413),
-    (UnsupportedMediaType, falcon.HTTP_415),
-    (InvalidInputError, falcon.HTTP_400),
-    (NotFoundError, falcon.HTTP_404),
-    (AlreadyExistsError, falcon.HTTP_409),
-    (ConflictError, falcon.HTTP_409),
-    # A tampered or inconsistent version is the server's state, not the request's:
-    # the service cannot answer until someone repairs or re-promotes.
-    (IntegrityError, falcon.HTTP_503),
-    (ModelUnavailable, falcon.HTTP_503),
-    (GitregError, falcon.HTTP_500),
-)
 
 _GENERIC = "The server failed to handle this request; the details are in its log."
 
 
 def status_of(exc: Exception) -> str:
-    """The HTTP status line for a gitreg error (500 for anything else)."""
-    for cls, status in _STATUS:
-        if isinstance(exc, cls):
-            return status
-    return falcon.HTTP_500
+    """The HTTP status line for a gitreg error (its ``http_status``; 500 for anything else)."""
+    return falcon.code_to_http_status(exc.http_status if isinstance(exc, GitregError) else 500)
 
 
 def _falcon_code(status: int) -> str:

@@ -63,8 +63,10 @@ class UnsupportedMediaType(InvalidInputError):
     """The Content-Type (media type, ``charset`` or ``format``) is not one we read.
 
     A subclass of :class:`InvalidInputError` so that callers that only know
-    about bad input still refuse it; the server maps this class to HTTP 415.
+    about bad input still refuse it.
     """
+
+    http_status = 415
 
 
 @dataclass(frozen=True, slots=True)

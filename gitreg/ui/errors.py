@@ -1,9 +1,8 @@
-"""The one place the UI maps errors to HTTP statuses and error pages.
-
-A bad model name or version in a URL is "no such page" (404), whether the
-registry says it does not exist or that it could not exist. Anything
-unexpected is a 500 page; its traceback goes to the server log, never to
-the browser.
+"""The UI's error pages, with the status each error class carries
+(:mod:`gitreg.errors`) but for one rule of its own: a bad model name or
+version in a URL is "no such page" (404), whether the registry says it does
+not exist or that it could not exist. Anything unexpected is a 500 page; its
+traceback goes to the server log, never to the browser.
 """
 
 from __future__ import annotations
@@ -13,26 +12,12 @@ from typing import Any
 
 import falcon
 
-from gitreg.errors import (
-    AlreadyExistsError,
-    ConflictError,
-    GitregError,
-    IntegrityError,
-    InvalidInputError,
-    NotFoundError,
-)
+from gitreg.errors import GitregError, InvalidInputError
 from gitreg.ui import pages
 from gitreg.ui.html import page
 
 log = logging.getLogger("gitreg.ui")
 
-_STATUS: tuple[tuple[type[GitregError], int], ...] = (
-    (NotFoundError, 404),
-    (InvalidInputError, 400),
-    (AlreadyExistsError, 409),
-    (ConflictError, 409),
-    (IntegrityError, 500),
-)
 _TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict"}
 
 
@@ -41,7 +26,7 @@ def status_for(exc: GitregError, *, in_url: bool = False) -> int:
     came from the path (a malformed name there names no page: 404)."""
     if in_url and isinstance(exc, InvalidInputError):
         return 404
-    return next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
+    return exc.http_status
 
 
 def render_error(resp: falcon.Response, status: int, message: str) -> None:
