@@ -142,10 +142,8 @@ def _is_worker(pid: int) -> bool:
 
 
 def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    kb = testing.rss_kb(pid)
+    return float("nan") if kb is None else kb / 1024
 
 
 # --------------------------------------------------------------------------- load

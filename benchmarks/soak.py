@@ -75,31 +75,6 @@ def client(port: int, until: float, seed: int, out: mp.Queue) -> None:  # type: 
     out.put((counts, latencies, failures[:5]))
 
 
-def workers_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            argv = cmdline.split(b"\0")
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"python" in argv[0] and b"gitreg" in cmdline:
-                found.append(int(entry))
-    return sorted(found)
-
-
-def rss_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300)
@@ -150,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
                 reg.promote("LogisticRegression", version, "Production")
                 swaps += 1
                 next_swap += args.swap_every
-            samples.append((now - start, {pid: rss_kb(pid) for pid in workers_of(server.proc.pid)}))
+            samples.append((now - start, {pid: testing.rss_kb(pid) for pid in sorted(server.worker_pids())}))
             time.sleep(min(5.0, max(0.05, min(next_swap, until) - time.monotonic())))
         results = [queue.get(timeout=120) for _ in procs]
         for p in procs:
             p.join(timeout=30)
-        final = {pid: rss_kb(pid) for pid in workers_of(server.proc.pid)}
+        final = {pid: testing.rss_kb(pid) for pid in sorted(server.worker_pids())}
     counts = {k: sum(r[0][k] for r in results) for k in results[0][0]}
     latencies = sorted(x for r in results for x in r[1])
     failures = [f for r in results for f in r[2]]

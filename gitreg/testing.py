@@ -106,6 +106,17 @@ def file_package(
     )
 
 
+def rss_kb(pid: int) -> int | None:
+    """Resident memory of process ``pid`` in KiB, from /proc (None once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -206,6 +217,23 @@ class ScoringServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
+
+    def worker_pids(self) -> set[int]:
+        """The server's worker processes: the Python children of its master
+        (not the git processes it runs), read from /proc."""
+        assert self.proc is not None, "start the server first"
+        found = set()
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                parent = int(stat.rsplit(")", 1)[1].split()[1])
+                if parent == self.proc.pid and b"python" in cmdline.split(b"\0")[0] and b"gitreg" in cmdline:
+                    found.add(int(entry))
+        return found
 
     def output(self) -> str:
         """What the server printed so far: stdout, then stderr."""

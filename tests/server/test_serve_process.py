@@ -25,21 +25,6 @@ def serve(registry: Registry, env: dict[str, str], *args: str) -> testing.Scorin
     return testing.ScoringServer(*args, "-r", str(registry.path), env=env)
 
 
-def workers_of(pid: int) -> set[int]:
-    """The gitreg processes whose parent is ``pid`` (not its git helpers), from /proc."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"gitreg" in cmdline:
-                found.add(int(entry))
-    return found
-
-
 def wait_for(condition, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
@@ -87,9 +72,8 @@ def test_two_workers_are_forked_and_both_serve(registry: Registry, env: dict[str
     register(registry, "Pid", Slow(0.2))
     with serve(registry, env, "-m", "models:/Pid/1", "--workers", "2") as srv:
         assert f"on {srv.url} with 2 workers" in srv.output()
-        assert srv.proc is not None
-        wait_for(lambda: len(workers_of(srv.proc.pid)) == 2, "two workers")  # type: ignore[union-attr]
-        workers = workers_of(srv.proc.pid)
+        wait_for(lambda: len(srv.worker_pids()) == 2, "two workers")
+        workers = srv.worker_pids()
         with ThreadPoolExecutor(8) as pool:
             responses = list(pool.map(lambda _: srv.post("/invocations", ROW), range(16)))
         assert [r.status for r in responses] == [200] * 16
@@ -149,9 +133,8 @@ def test_a_client_that_never_pauses_neither_keeps_the_worker_nor_stops_its_heart
     nothing for --timeout seconds, would kill the worker as stuck."""
     register_seed(registry)
     with serve(registry, env, "-m", "models:/LogisticRegression/1", "--timeout", "2") as srv:
-        assert srv.proc is not None
-        wait_for(lambda: len(workers_of(srv.proc.pid)) == 1, "the worker")  # type: ignore[union-attr]
-        worker = workers_of(srv.proc.pid)
+        wait_for(lambda: len(srv.worker_pids()) == 1, "the worker")
+        worker = srv.worker_pids()
         with Pipeliner(srv.port) as hose:
             deadline = time.monotonic() + 6  # three times --timeout
             while time.monotonic() < deadline:
@@ -160,7 +143,7 @@ def test_a_client_that_never_pauses_neither_keeps_the_worker_nor_stops_its_heart
                 assert time.monotonic() - started < 2, "another client waited behind the pipelining one"
                 time.sleep(0.2)
             assert hose.received > 100
-        assert workers_of(srv.proc.pid) == worker
+        assert srv.worker_pids() == worker
         assert "WORKER TIMEOUT" not in srv.output()
 
 
@@ -171,12 +154,11 @@ def test_a_request_running_past_timeout_loses_its_worker_and_the_server_goes_on(
     is replaced (the client gets no answer) and a fresh one serves."""
     register(registry, "Stuck", Slow(30.0))
     with serve(registry, env, "-m", "models:/Stuck/1", "--timeout", "1") as srv:
-        assert srv.proc is not None
-        wait_for(lambda: len(workers_of(srv.proc.pid)) == 1, "the worker")  # type: ignore[union-attr]
-        first = workers_of(srv.proc.pid)
+        wait_for(lambda: len(srv.worker_pids()) == 1, "the worker")
+        first = srv.worker_pids()
         with pytest.raises((OSError, http.client.HTTPException)):
             srv.post("/invocations", ROW)
-        wait_for(lambda: workers_of(srv.proc.pid) not in (set(), first), "a new worker")  # type: ignore[union-attr]
+        wait_for(lambda: srv.worker_pids() not in (set(), first), "a new worker")
         assert srv.request("GET", "/ping").status == 200
         assert "WORKER TIMEOUT" in srv.output()
 
