@@ -529,11 +529,25 @@ class Registry:
 
     # -- writing -------------------------------------------------------------
 
+    def _sync_work_tree(self, done: str) -> None:
+        """Bring a work tree along after main moved; if git refused, keep a
+        warning that says what was ``done`` and how to finish."""
+        reason = worktree.sync(self.store)
+        if reason:
+            self.warnings.append(f"{done}, but {reason}")
+
     def _write(
-        self, branch: str, plan_for: Callable[[str | None, str | None], _Plan], *, base: str | None = None
+        self,
+        branch: str,
+        plan_for: Callable[[str | None, str | None], _Plan],
+        *,
+        base: str | None = None,
+        done: str | None = None,
     ) -> tuple[str, object]:
         """Commit a plan on ``branch`` with compare-and-swap, re-planning on
-        conflict so concurrent writers serialise instead of overwriting."""
+        conflict so concurrent writers serialise instead of overwriting.
+        ``done`` says what was achieved, in a work-tree warning (default: the
+        commit's subject)."""
         delay = 0.002
         for _ in range(_RETRIES):
             head = self.store.ref(branch)
@@ -562,9 +576,7 @@ class Registry:
                 delay = min(delay * 2, 0.25)
                 continue
             if branch == MAIN:
-                warning = worktree.sync(self.store)
-                if warning:
-                    self.warnings.append(warning)
+                self._sync_work_tree(done or f"{subject!r} is committed")
             return commit, plan.result
         raise ConflictError(
             f"Gave up writing {branch[11:]} after {_RETRIES} attempts: other writers kept winning. Try again."
@@ -654,7 +666,7 @@ class Registry:
             leftover = self._leftover_tag(name, version)
             return self._version_plan(name, version, record, package, blobs, origin, desc, tags, leftover)
 
-        commit, ref = self._write(MAIN, plan)
+        commit, ref = self._write(MAIN, plan, done="the version is registered")
         assert isinstance(ref, VersionRef)
         self.store.clear_stale_locks(f"refs/tags/{name}")
         # A version that did not exist a moment ago is in no stage yet: no need to list stage branches.
@@ -732,9 +744,7 @@ class Registry:
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.25)
                 continue
-            warning = worktree.sync(self.store)
-            if warning:
-                self.warnings.append(warning)
+            self._sync_work_tree("the version is registered" if len(refs) == 1 else "the versions are registered")
             return refs
         raise ConflictError("Gave up registering: other writers kept moving main. Try again.")
 
@@ -1172,9 +1182,7 @@ class Registry:
         self.store.update_refs(
             [RefUpdate(MAIN, final, head), *tag_updates, *stage_updates], f"rename {name} {new_name}"
         )
-        warning = worktree.sync(self.store)
-        if warning:
-            self.warnings.append(warning)
+        self._sync_work_tree(f"{name} is renamed {new_name}")
         return self.get_model(new_name)
 
 

@@ -101,9 +101,9 @@ def pull(registry: Registry) -> SyncResult:
             store.update_refs(updates, f"gitreg pull {url}")
         except RefConflict:
             raise ConflictError("This registry changed while pulling; nothing was changed. Pull again.") from None
-        warning = worktree.sync(store)
-        if warning:
-            warnings.append(warning)
+        reason = worktree.sync(store)
+        if reason:
+            warnings.append(f"the pull is done, but {reason}")
     return SyncResult(url, tuple(moved), tuple(added), tuple(warnings))
 
 

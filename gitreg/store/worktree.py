@@ -37,7 +37,8 @@ def mark_synced(store: GitStore, commit: str) -> None:
 
 def sync(store: GitStore, branch: str = "refs/heads/main") -> str | None:
     """Bring the work tree and index up to ``branch``. Returns None on success
-    or a one-line warning saying what was kept and exactly how to finish.
+    or a one-line reason saying what was kept and exactly how to finish, for
+    the caller to put after what it did (the branch has moved either way).
 
     git's two-way merge (``read-tree -m -u OLD NEW``) moves every file that
     the user has not changed and refuses, changing nothing, if an update
@@ -166,19 +167,16 @@ def _refused(store: GitStore, old: str, new: str, error: str) -> str:
     detail = "; ".join(x for x in lines if not x.startswith(("Please", "Aborting", "hint:")))[:500]
     wt = shlex.quote(str(store.work_tree))
     if error.startswith(_LOCKED) or locks.locks_named_in(error):
-        return (
-            f"the version is registered, but the registry's work tree was not updated: {detail} "
-            f"Then run: git -C {wt} read-tree -m -u {old} {new}"
-        )
+        return f"the work tree was not updated: {detail} Then run: git -C {wt} read-tree -m -u {old} {new}"
     if "Untracked working tree file" in error:
         return (
-            f"the version is registered, but the registry's work tree was not updated because untracked files "
-            f"are where the update puts registry files ({detail}). Move them elsewhere, then run: "
+            f"the work tree was not updated because untracked files "
+            f"are where the update puts files ({detail}). Move them elsewhere, then run: "
             f"git -C {wt} read-tree -m -u {old} {new}"
         )
     patch = shlex.quote(str(store.git_dir / "gitreg-your-edits.patch"))
     return (
-        f"the version is registered, but the registry's work tree was not updated because it has "
+        f"the work tree was not updated because it has "
         f"uncommitted edits the update would overwrite ({detail}); your edits are kept as they were. "
         f"To update it and re-apply them, run: git -C {wt} diff --binary {old} > {patch} && "
         f"git -C {wt} reset --hard {new} && git -C {wt} apply --3way {patch}"
