@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from gitreg.cli.errors import GitregClickError, report_unexpected
+from gitreg.cli.errors import EXIT_INTERRUPTED, GitregClickError, report_unexpected
 from gitreg.errors import GitregError
 
 # command name -> (module, attribute, one-line help shown by `gitreg --help`)
@@ -94,4 +94,4 @@ def main() -> None:
         cli.main(prog_name="gitreg")
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)

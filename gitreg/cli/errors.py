@@ -18,6 +18,7 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_INTEGRITY = 3
 EXIT_FINDINGS = 4
+EXIT_INTERRUPTED = 130
 
 
 def exit_code(exc: GitregError) -> int:

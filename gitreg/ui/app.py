@@ -161,18 +161,18 @@ class ModelsResource(_Base):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         reg = self.registry
         query = (req.get_param("q") or "").strip()
-        error = ""
+        error, status = "", 200
         try:
             names = overview.search(reg, query)
         except InvalidInputError as exc:
-            names, error = [], str(exc)
+            names, error, status = [], str(exc), errors.status_for(exc)
         pages_total = max(1, math.ceil(len(names) / PER_PAGE))
         page_no = min(req.get_param_as_int("page", min_value=1) or 1, pages_total)
         shown = overview.summaries(reg, names[(page_no - 1) * PER_PAGE : page_no * PER_PAGE])
         body = pages.models_page(
             shown, query=query, total=len(names), page_no=page_no, pages=pages_total, per_page=PER_PAGE
         )
-        self.send(resp, "Models", body, req=req, error=error, status=400 if error else 200)
+        self.send(resp, "Models", body, req=req, error=error, status=status)
 
 
 class ModelResource(_Base):
