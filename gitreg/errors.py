@@ -10,6 +10,8 @@ classes to exit codes in ``gitreg.cli.errors``; nothing else does.
 
 from __future__ import annotations
 
+import errno
+
 
 class GitregError(Exception):
     """Root of every error gitreg raises on purpose.
@@ -66,6 +68,63 @@ class GitError(GitregError):
     """A git command failed for a reason gitreg did not anticipate."""
 
     error_code = "INTERNAL_ERROR"
+
+
+class StorageError(GitregError):
+    """The file system refused what the registry had to write: the disk is
+    full, a quota is used up, or a path is too long for it. Raised before
+    anything was published, so the registry is as it was.
+
+    :func:`storage_error` is the one place an errno becomes one of these, for
+    Python's own ``OSError`` and for git's messages alike. The message is
+    ``problem: advice; outcome.``; callers that know what was being done (the
+    CLI) restate the outcome with :meth:`with_outcome`.
+    """
+
+    error_code = "RESOURCE_EXHAUSTED"
+    http_status = 507  # Insufficient Storage
+
+    def __init__(self, problem: str, advice: str, outcome: str = "the registry is unchanged") -> None:
+        self.problem, self.advice, self.outcome = problem, advice, outcome
+        super().__init__(f"{problem}: {advice}; {outcome}.")
+
+    def with_outcome(self, outcome: str) -> StorageError:
+        return type(self)(self.problem, self.advice, outcome)
+
+
+class ReadOnlyError(StorageError):
+    """The registry's files cannot be written by this user (a read-only mount,
+    or permissions)."""
+
+    error_code = "PERMISSION_DENIED"
+    http_status = 403
+
+
+_FULL = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "Disk quota exceeded"}
+_READ_ONLY = {errno.EROFS: "read-only file system", errno.EACCES: "permission denied", errno.EPERM: "not permitted"}
+
+
+def storage_error(code: int | None, path: object = None, *, registry: object = None) -> StorageError | None:
+    """The :class:`StorageError` for an errno of the storage kind (full, over
+    quota, read-only, name too long), naming ``path``; None for any other
+    errno, which stays what it was. ``registry`` (the repository's path)
+    makes a refused write read "the registry at X is read-only for you"."""
+    where = f" while writing {path}" if path else ""
+    if code in _FULL:
+        return StorageError(f"{_FULL[code]}{where}", "free space and try again")
+    if code in _READ_ONLY:
+        if registry is not None:
+            return ReadOnlyError(
+                f"the registry at {registry} is read-only for you ({_READ_ONLY[code]}{where})",
+                "get write access to it, or register into a clone you can write ('gitreg clone URL PATH')",
+            )
+        return ReadOnlyError(f"{_READ_ONLY[code].capitalize()}{where}", "check that you may write there")
+    if code == errno.ENAMETOOLONG:
+        return StorageError(
+            f"path too long: {path or 'a file name'} is more than this file system allows",
+            "use a shorter model or file name, or a registry at a shorter path",
+        )
+    return None
 
 
 class NoRegistryError(NotFoundError):

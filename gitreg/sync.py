@@ -15,6 +15,7 @@ diverged. Writers who want git to serialise them use the URL as the registry
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from gitreg.store import remote as git_remote
 
 TRACKING = "refs/remotes/origin/"
 REMOTE_TAGS = "refs/gitreg/origin-tags/"  # the remote's tags, kept apart from ours until they are checked
+_KEPT = "local/"  # where the pull's advice keeps a clone's diverged branches
 _FETCH = ("+refs/heads/*:" + TRACKING + "*", "+refs/tags/*:" + REMOTE_TAGS + "*")
 
 
@@ -91,9 +93,10 @@ def pull(registry: Registry) -> SyncResult:
     if diverged:
         raise ConflictError(
             f"Not pulled: both this clone and {url} changed {', '.join(diverged[:5])}"
-            f"{' …' if len(diverged) > 5 else ''}; nothing was changed here. Registrations made in a clone "
-            "cannot be merged: re-register them against the URL (--registry URL), or reset this clone "
-            "('git reset --keep origin/main') if its changes are not needed."
+            f"{' …' if len(diverged) > 5 else ''}; nothing was changed here. Versions registered in a clone "
+            f"cannot be merged. To take {url}'s state, keeping this clone's on branches {_KEPT}*, run: "
+            f"{_take_theirs(registry, branches, tags)} (then re-register what you still need from "
+            f"{_KEPT}main, against --registry {url} so writers cannot collide)."
         )
     warnings: list[str] = []
     if updates:
@@ -105,6 +108,47 @@ def pull(registry: Registry) -> SyncResult:
         if reason:
             warnings.append(f"the pull is done, but {reason}")
     return SyncResult(url, tuple(moved), tuple(added), tuple(warnings))
+
+
+def _take_theirs(registry: Registry, branches: dict[str, str], tags: dict[str, str]) -> str:
+    """The commands that set this clone's registry branches and tags to the
+    remote's as just fetched, after saving each branch of ours the remote
+    lacks or does not contain as ``local/<branch>`` (outside the registry:
+    never pushed or pulled), and end with the pull that then succeeds. The checked-out branch moves with
+    ``git reset --keep``, which keeps uncommitted edits or refuses."""
+    store = registry.store
+    git = f"git -C {shlex.quote(str(registry.path))}"
+    head = (store.git_dir / "HEAD").read_text().strip().removeprefix("ref: refs/heads/")
+    steps: list[str] = []
+    ours_only = {ref[len("refs/heads/") :] for ref in store.ref_oids("refs/heads/")} - set(branches)
+    for short in sorted(b for b in ours_only if _registry_branch(b)):
+        steps.append(f"{git} branch -M {short} {_KEPT}{short}")
+    for short, theirs in sorted(branches.items()):
+        ours = store.ref(f"refs/heads/{short}")
+        if ours is None or ours == theirs or git_remote.is_ancestor(store, ours, theirs):
+            continue
+        # behind is pulled; ahead or diverged is ours, which may name versions about to go
+        steps.append(f"{git} branch -f {_KEPT}{short} {short}")
+        if short == head:
+            steps.append(f"{git} reset --keep {TRACKING}{short}")
+        else:
+            steps.append(f"{git} update-ref refs/heads/{short} {TRACKING}{short}")
+    # our tags the remote lacks or holds otherwise, unless a branch it has
+    # contains them: left in place, push would publish versions main never had
+    our_tags = {ref[len("refs/tags/") :]: oid for ref, oid in store.ref_oids("refs/tags/").items()}
+    stray = {name for name, oid in our_tags.items() if tags.get(name) != oid}
+    only_ours = {name for name in stray if name not in tags}
+    for theirs in set(branches.values()):  # one call per branch, not one per tag
+        if not only_ours:
+            break
+        out = store.git("for-each-ref", "--format=%(refname)", f"--no-merged={theirs}", "refs/tags/")
+        contained = only_ours - {r.removeprefix("refs/tags/") for r in out.decode().splitlines()}
+        stray -= contained
+        only_ours -= contained
+    if stray:
+        steps.append(f"{git} tag -d {' '.join(shlex.quote(n) for n in sorted(stray))}")
+    steps.append(f"gitreg pull -r {shlex.quote(str(registry.path))}")
+    return " && ".join(steps)
 
 
 def push(registry: Registry) -> SyncResult:

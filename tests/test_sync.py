@@ -111,3 +111,33 @@ def test_cli_clone_push_pull_each_print_one_line(origin: Registry, tmp_path: Pat
     assert refused.returncode == 1 and "not an empty directory" in refused.stderr
     missing = run_cli("clone", f"file://{tmp_path}/nope.git", str(tmp_path / "d"), env=env)
     assert missing.returncode == 1 and not (tmp_path / "d").exists()
+
+
+def test_diverged_pull_prints_advice_that_run_literally_recovers_the_clone(
+    origin: Registry, clone: Registry, tmp_path: Path, env: dict
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from helpers.invariants import worktree_problems
+
+    origin.register("M", _package(tmp_path / "theirs", b"theirs"))
+    clone.register("M", _package(tmp_path / "ours", b"ours"))  # both made version 2
+    clone.register("M", _package(tmp_path / "ours3", b"ours3"))  # and ours went on to 3
+    clone.promote("M", 3, "Staging")
+    ours = clone.store.ref("refs/heads/main")
+    refused = run_cli("pull", "-r", str(clone.path), env=env)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    advice = refused.stderr.split("run: ", 1)[1].split(" (then re-register", 1)[0]
+    path = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(advice, shell=True, capture_output=True, text=True, env={**env, "PATH": path})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith("Pulled 1 tag")
+    fresh = Registry(clone.store.open(clone.path))
+    assert fresh.version_numbers("M") == [1, 2] and fresh.stages_of("M") == {"staging": 1}
+    assert (clone.path / "models" / "M" / "data.bin").read_bytes() == b"theirs"
+    assert worktree_problems(clone.path) == []
+    assert clone.store.ref("refs/heads/local/main") == ours  # this clone's versions are kept aside
+    assert run_cli("push", "-r", str(clone.path), env=env).stdout.startswith("Nothing to push")
+    assert run_cli("pull", "-r", str(clone.path), env=env).stdout.startswith("Already up to date")

@@ -12,7 +12,13 @@ from typing import Any
 
 import click
 
-from gitreg.cli.errors import EXIT_INTERRUPTED, GitregClickError, report_unexpected
+from gitreg.cli.errors import (
+    EXIT_INTERRUPTED,
+    GitregClickError,
+    as_gitreg_error,
+    exit_broken_pipe,
+    report_unexpected,
+)
 from gitreg.errors import GitregError
 
 # command name -> (module, attribute, one-line help shown by `gitreg --help`)
@@ -56,12 +62,17 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except GitregError as exc:
-            if ctx.meta.get("gitreg.traceback"):
-                raise
-            raise GitregClickError(exc) from None
+        except BrokenPipeError:
+            exit_broken_pipe()  # the reader of our output went away; git's own pipes raise GitError
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
             raise
+        except (GitregError, OSError) as exc:
+            if ctx.meta.get("gitreg.traceback"):
+                raise
+            shown = as_gitreg_error(exc, ctx.invoked_subcommand)
+            if shown is None:
+                report_unexpected(exc)
+            raise GitregClickError(shown) from None
         except Exception as exc:
             if ctx.meta.get("gitreg.traceback"):
                 raise
@@ -85,13 +96,21 @@ def cli(ctx: click.Context, registry: str | None, traceback: bool) -> None:
     Versions are commits and tags, stages are branches; load models anywhere
     with models:/NAME/VERSION or models:/NAME/STAGE.
     """
+    from gitreg.cli.output import show_library_warnings
+
+    show_library_warnings()
     ctx.meta["gitreg.traceback"] = traceback
     ctx.obj = {"registry": registry}
 
 
 def main() -> None:
     try:
-        cli.main(prog_name="gitreg")
+        try:
+            cli.main(prog_name="gitreg")
+        finally:
+            sys.stdout.flush()  # here, not at exit, so a reader gone away is handled below
+    except BrokenPipeError:
+        exit_broken_pipe()
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)

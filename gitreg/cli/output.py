@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -65,3 +66,17 @@ def key_values(pairs: Sequence[str], what: str) -> dict[str, str]:
         k, v = p.split("=", 1)
         out[k] = v
     return out
+
+
+class _WarningLine(logging.Handler):
+    """The library's warnings (logger ``gitreg``) as ``warning: ...`` lines on stderr, as git prints them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
+def show_library_warnings() -> None:
+    """Route the library's log (warnings and above) to stderr, once per process."""
+    log = logging.getLogger("gitreg")
+    if not any(isinstance(h, _WarningLine) for h in log.handlers):
+        log.addHandler(_WarningLine(logging.WARNING))

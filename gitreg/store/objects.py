@@ -9,19 +9,27 @@ tests holds us to it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from gitreg.errors import StorageError, storage_error
+from gitreg.store import locks
 
 MODE_TREE = "40000"
 MODE_FILE = "100644"
 MODE_EXEC = "100755"
 MODE_LINK = "120000"
 _CHUNK = 1 << 20
+TMP_OBJ = "tmp_obj_"
+TMP_PACK = ("tmp_pack_", "tmp_idx_")
+_swept: set[Path] = set()  # directories this process has already cleaned
 
 
 @dataclass(frozen=True)
@@ -82,8 +90,14 @@ def object_id(kind: str, data: bytes) -> str:
 
 class LooseObjectWriter:
     """Writes loose objects into ``objects_dir`` the way git does: compress to
-    a temporary file in the fan-out directory, then rename into place. A
-    process killed half way leaves only a temporary file, never a torn object.
+    a temporary file, then rename into place. A process killed half way
+    leaves only a temporary file, never a torn object.
+
+    The temporary file is ``objects/tmp_obj_*``, where git itself streams
+    large objects, rather than in the fan-out directory: what a killed
+    writer leaves is then found by listing one small directory (its entries
+    are the 256 fan-out directories, ``info`` and ``pack``), which each
+    process does once, on its first write.
     """
 
     def __init__(self, objects_dir: Path) -> None:
@@ -125,17 +139,70 @@ class LooseObjectWriter:
         return oid, sha256.hexdigest(), size
 
     def _commit(self, path: Path, chunks: Iterable[bytes]) -> None:
-        path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="tmp_obj_")
+        _sweep_once(self.objects_dir, (TMP_OBJ,), self.objects_dir.parent)
+        tmp = None
         try:
+            path.parent.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.objects_dir, prefix=TMP_OBJ)
             with os.fdopen(fd, "wb") as fh:
                 for chunk in chunks:
                     fh.write(chunk)
             os.chmod(tmp, 0o444)
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            refused = _refused_write(exc, self.objects_dir, path)
+            if refused is not None:
+                raise refused from exc
             raise
+
+
+def _refused_write(exc: BaseException, objects_dir: Path, target: Path) -> StorageError | None:
+    """The StorageError for an OSError writing into ``objects_dir``. An error
+    naming a file elsewhere (the source being read) is not the store's."""
+    if not isinstance(exc, OSError):
+        return None
+    if exc.filename is not None and not Path(os.fsdecode(exc.filename)).is_relative_to(objects_dir):
+        return None
+    git_dir = objects_dir.parent
+    registry = git_dir.parent if git_dir.name == ".git" else git_dir
+    return storage_error(exc.errno, target, registry=registry)  # the object, not a temporary name
+
+
+def _sweep_once(directory: Path, prefixes: tuple[str, ...], git_dir: Path) -> None:
+    if directory not in _swept:
+        _swept.add(directory)
+        remove_stale_temp_files(directory, prefixes, git_dir)
+
+
+def remove_stale_temp_files(directory: Path, prefixes: tuple[str, ...], git_dir: Path) -> int:
+    """Remove the temporary files directly in ``directory`` (named with one of
+    ``prefixes``) that a killed writer left behind; return how many.
+
+    Only provably stale files go, by the rule for lock files
+    (:func:`gitreg.store.locks.clear_if_stale`): untouched for
+    :func:`~gitreg.store.locks.stale_after` seconds, and open in no process
+    here. A live writer keeps its file's mtime fresh with every chunk, so its
+    file is never removed. Best effort: a failure here never fails a write.
+    """
+    cutoff = time.time() - locks.stale_after()
+    removed = 0
+    try:
+        with os.scandir(directory) as listing:
+            old = [
+                Path(e.path)
+                for e in listing
+                if e.name.startswith(prefixes)
+                and e.is_file(follow_symlinks=False)
+                and e.stat(follow_symlinks=False).st_mtime <= cutoff
+            ]
+        for path in old:
+            removed += locks.clear_if_stale(path, git_dir, None).gone
+    except OSError:
+        pass
+    return removed
 
 
 def _pack_header(kind: str, size: int) -> bytes:
@@ -162,14 +229,21 @@ def write_pack(pack_dir: Path, objects: dict[str, tuple[str, bytes]]) -> str | N
     """
     if not objects:
         return None
-    pack_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        pack_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        refused = _refused_write(exc, pack_dir.parent, pack_dir)
+        if refused is not None:
+            raise refused from exc
+        raise
+    _sweep_once(pack_dir, TMP_PACK, pack_dir.parent.parent)
     order = sorted(objects)
     body = hashlib.sha1()
     offsets: dict[str, int] = {}
     crcs: dict[str, int] = {}
-    fd, tmp_pack = tempfile.mkstemp(dir=pack_dir, prefix="tmp_pack_")
-    tmp_idx = ""
+    tmp_pack = tmp_idx = ""
     try:
+        fd, tmp_pack = tempfile.mkstemp(dir=pack_dir, prefix=TMP_PACK[0])
         with os.fdopen(fd, "wb") as fh:
             head = b"PACK" + (2).to_bytes(4, "big") + len(order).to_bytes(4, "big")
             fh.write(head)
@@ -202,16 +276,20 @@ def write_pack(pack_dir: Path, objects: dict[str, tuple[str, bytes]]) -> str | N
         parts.append(checksum)
         for part in parts:
             index.update(part)
-        fd, tmp_idx = tempfile.mkstemp(dir=pack_dir, prefix="tmp_idx_")
+        fd, tmp_idx = tempfile.mkstemp(dir=pack_dir, prefix=TMP_PACK[1])
         with os.fdopen(fd, "wb") as fh:
             fh.write(b"".join(parts) + index.digest())
         for tmp in (tmp_pack, tmp_idx):
             os.chmod(tmp, 0o444)
         os.replace(tmp_pack, pack_dir / f"{name}.pack")
         os.replace(tmp_idx, pack_dir / f"{name}.idx")
-    except BaseException:
-        Path(tmp_pack).unlink(missing_ok=True)
-        if tmp_idx:
-            Path(tmp_idx).unlink(missing_ok=True)
+    except BaseException as exc:
+        for tmp in (tmp_pack, tmp_idx):
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        refused = _refused_write(exc, pack_dir.parent, pack_dir / "tmp_pack")
+        if refused is not None:
+            raise refused from exc
         raise
     return name

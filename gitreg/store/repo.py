@@ -9,6 +9,7 @@ pipe round trip, not a process start); objects are written in-process
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitreg.errors import ConflictError, GitError, NotFoundError
+from gitreg.errors import ConflictError, GitError, NotFoundError, StorageError, storage_error
 from gitreg.store import locks
 from gitreg.store.objects import (
     MODE_FILE,
@@ -121,9 +122,53 @@ class LogEntry:
 def _run(args: Sequence[str], *, cwd: Path | None = None, input: bytes | None = None) -> bytes:
     proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=git_env(), check=False)
     if proc.returncode != 0:
+        stderr = proc.stderr.decode(errors="replace").strip()
+        storage = storage_error_in(stderr, cwd)
+        if storage is not None:
+            raise storage
         command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
-        raise GitError(f"git {command} failed: {proc.stderr.decode(errors='replace').strip()}")
+        raise GitError(f"git {command} failed: {stderr}")
     return proc.stdout
+
+
+# git's wording for the storage errnos (strerror, and its own phrases for some).
+_GIT_STORAGE = (
+    ("No space left on device", errno.ENOSPC),
+    ("Out of diskspace", errno.ENOSPC),
+    ("Disk quota exceeded", errno.EDQUOT),
+    ("Read-only file system", errno.EROFS),
+    ("Permission denied", errno.EACCES),
+    ("Operation not permitted", errno.EPERM),
+    ("File name too long", errno.ENAMETOOLONG),
+)
+_QUOTED_PATH = re.compile(r"'(/[^']+)'")
+
+
+def storage_error_in(stderr: str, root: Path | None) -> StorageError | None:
+    """The :class:`StorageError` git's ``stderr`` reports (a full disk, a
+    read-only registry, a name too long), or None. ``root`` is the repository
+    the command ran in. A remote's refusal ("Permission denied (publickey)")
+    is not the local file system's and stays a git error."""
+    if "publickey" in stderr or "remote:" in stderr:
+        return None
+    quoted = _QUOTED_PATH.search(stderr)
+    path = quoted.group(1) if quoted else root
+    code = next((c for text, c in _GIT_STORAGE if text in stderr), None)
+    if code is None and ("couldn't write" in stderr or "unable to write file" in stderr):
+        # git (2.39) names no reason when writing a ref's lock or a checked-out file fails: ask the file system
+        try:
+            vfs = os.statvfs(os.path.dirname(quoted.group(1)) if quoted else (root or "."))
+            code = errno.ENOSPC if vfs.f_bavail == 0 or vfs.f_favail == 0 else None
+        except OSError:
+            code = None
+    if code is None:
+        return None
+    return storage_error(code, path, registry=_registry_root(root) if root else None)
+
+
+def _registry_root(path: Path) -> Path:
+    """What a user calls the registry: the work tree, not its ``.git``."""
+    return path.parent if path.name == ".git" else path
 
 
 class _Batch:
@@ -152,8 +197,13 @@ class _Batch:
         with self.lock:
             proc = self._start()
             assert proc.stdin and proc.stdout
-            proc.stdin.write(spec.encode() + b"\n")
-            proc.stdin.flush()
+            try:
+                proc.stdin.write(spec.encode() + b"\n")
+                proc.stdin.flush()
+            except BrokenPipeError:
+                # git's pipe, not our stdout's: the CLI treats a bare BrokenPipeError as a closed stdout
+                self.proc = None
+                raise GitError("git cat-file stopped unexpectedly") from None
             return self._answer(proc)
 
     def read_many(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
@@ -578,6 +628,13 @@ class GitStore:
             return 0
         found = [p for p in directory.iterdir() if p.name.endswith(".lock")]
         return sum(1 for p in found if locks.clear_if_stale(p, self.git_dir, self.work_tree).gone)
+
+    stale: str | None = None  # why this store lags a write that happened elsewhere (see MirrorStore)
+
+    def wrote_nothing(self, exc: BaseException) -> bool:
+        """Whether ``exc``, raised by :meth:`update_refs`, proves the transaction changed nothing.
+        A local ``update-ref --stdin`` is all-or-nothing, so any failure does."""
+        return True
 
     def update_refs(self, updates: Sequence[RefUpdate], message: str = "gitreg") -> None:
         """Apply all updates atomically, or none; :class:`RefConflict` if any

@@ -18,9 +18,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitreg.errors import GitError
+from gitreg.errors import GitError, StorageError, storage_error
 from gitreg.store import locks
-from gitreg.store.repo import GitStore, git_env
+from gitreg.store.repo import GitStore, git_env, storage_error_in
 
 _MARK = "gitreg-synced"
 _LOCKED = "locked: "
@@ -53,6 +53,17 @@ def sync(store: GitStore, branch: str = "refs/heads/main") -> str | None:
     head = (store.git_dir / "HEAD").read_text().strip()
     if head != f"ref: {branch}":
         return None
+    try:
+        return _sync(store, branch)
+    except (StorageError, OSError) as exc:
+        # the branch has moved; a full or read-only disk stopped only the work tree
+        found = exc if isinstance(exc, StorageError) else storage_error(exc.errno, exc.filename)
+        if found is None:
+            raise
+        return _not_updated(found.problem)
+
+
+def _sync(store: GitStore, branch: str) -> str | None:
     with open(store.git_dir / "gitreg-sync.lock", "w") as lock:
         # an flock, not a lock file: the kernel releases it when its holder dies
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -65,21 +76,36 @@ def sync(store: GitStore, branch: str = "refs/heads/main") -> str | None:
             return None
         if not old or store.read(old + "^{commit}") is None:
             old = _index_commit(store, branch) or new
-        error = _two_way(store, old, new)
-        if error is not None:
-            shown = _index_commit(store, branch)
-            if shown is not None and shown != old:
-                old, error = shown, _two_way(store, shown, new)
-        if error is not None and not error.startswith(_LOCKED) and _killed_checkout(store, old, new):
-            try:
-                store.git("read-tree", "--reset", "-u", new, config=["core.hooksPath=/dev/null"])
-                error = None
-            except GitError as exc:
-                error = str(exc)
+        try:
+            old, error = _resume(store, branch, old, new)
+        except StorageError as exc:
+            return _not_updated(exc.problem)
         if error is not None:
             return _refused(store, old, new, error)
         mark_synced(store, new)
     return None
+
+
+def _resume(store: GitStore, branch: str, old: str, new: str) -> tuple[str, str | None]:
+    """Move the index and work tree from ``old`` to ``new``. Returns the
+    commit it moved from (the index's own, if ``old`` was wrong) and None,
+    or git's reason for refusing."""
+    error = _two_way(store, old, new)
+    if error is not None and not error.startswith(_LOCKED) and _refresh_index(store):
+        # the index's stat data may be stale (a copied registry: every file's inode and
+        # times changed), which read-tree takes for edits; refreshed, only real edits refuse
+        error = _two_way(store, old, new)
+    if error is not None:
+        shown = _index_commit(store, branch)
+        if shown is not None and shown != old:
+            old, error = shown, _two_way(store, shown, new)
+    if error is not None and not error.startswith(_LOCKED) and _killed_checkout(store, old, new):
+        try:
+            store.git("read-tree", "--reset", "-u", new, config=["core.hooksPath=/dev/null"])
+            error = None
+        except GitError as exc:
+            error = str(exc)
+    return old, error
 
 
 def _two_way(store: GitStore, old: str, new: str) -> str | None:
@@ -98,6 +124,19 @@ def _two_way(store: GitStore, old: str, new: str) -> str | None:
                 return _LOCKED + " ".join(s.describe() for s in states if not s.gone)
             return str(exc)
     return "the index lock was taken again"
+
+
+def _refresh_index(store: GitStore) -> bool:
+    """``git update-index -q --refresh``: re-read the stat data of every file
+    whose content still matches the index, so only real edits count as
+    edits. Done only when an update was refused: on the usual path
+    read-tree's own checks are all the cost. False if it could not run."""
+    try:
+        store.git("update-index", "-q", "--refresh", config=["core.hooksPath=/dev/null"])
+    except GitError as exc:
+        # exit 1 with nothing on stderr only means some files really are edited
+        return "fatal" not in str(exc) and "error" not in str(exc)
+    return True
 
 
 def _killed_checkout(store: GitStore, old: str, new: str) -> bool:
@@ -162,10 +201,22 @@ def _index_commit(store: GitStore, branch: str) -> str | None:
     return None
 
 
+def _not_updated(problem: str) -> str:
+    # No git command to give: a checkout cut short by the disk leaves files half
+    # written, which git's own merge takes for edits. The next sync recognises
+    # them as its own (see _killed_checkout) and finishes the checkout.
+    return (
+        f"the work tree was not updated: {problem}. Once that is fixed, the next write to the registry brings it along."
+    )
+
+
 def _refused(store: GitStore, old: str, new: str, error: str) -> str:
     lines = [line.strip() for line in error.splitlines() if line.strip()]
     detail = "; ".join(x for x in lines if not x.startswith(("Please", "Aborting", "hint:")))[:500]
     wt = shlex.quote(str(store.work_tree))
+    storage = storage_error_in(error, store.work_tree)
+    if storage is not None:
+        return _not_updated(storage.problem)
     if error.startswith(_LOCKED) or locks.locks_named_in(error):
         return f"the work tree was not updated: {detail} Then run: git -C {wt} read-tree -m -u {old} {new}"
     if "Untracked working tree file" in error:
@@ -225,3 +276,48 @@ def describe(path: Path, exclude: Path | None = None) -> WorkTreeInfo | None:
             dirty = True
     remote = (output(remote_proc) or "").strip() or None
     return WorkTreeInfo(str(root), commit, remote, dirty)
+
+
+def last_synced(store: GitStore) -> str | None:
+    """The commit the work tree last reflected, as recorded by :func:`mark_synced`; None if unknown."""
+    try:
+        text = (store.git_dir / _MARK).read_text().strip()
+    except OSError:
+        return None
+    return text or None
+
+
+# git's own markers of an operation a user has begun and not finished
+_IN_PROGRESS = {
+    "rebase-merge": "a rebase",
+    "rebase-apply": "a rebase or 'git am'",
+    "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick",
+    "REVERT_HEAD": "a revert",
+}
+
+
+def operations_in_progress(store: GitStore) -> list[str]:
+    """Operations a user began in the work tree and has not finished, one sentence each.
+
+    Aborting a rebase, merge or cherry-pick moves the branch back to where
+    it started, undoing whatever was written meanwhile."""
+    if store.work_tree is None:
+        return []
+    return [
+        f"{what} is in progress in {store.work_tree}; finishing or aborting it may undo this write "
+        "('git status' says which)."
+        for marker, what in _IN_PROGRESS.items()
+        if (store.git_dir / marker).exists()
+    ]
+
+
+def checked_out(store: GitStore) -> str | None:
+    """The ref the work tree's HEAD is on (None: bare, or a detached HEAD)."""
+    if store.work_tree is None:
+        return None
+    try:
+        head = (store.git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    return head[len("ref: ") :] if head.startswith("ref: ") else None

@@ -12,6 +12,7 @@ from pathlib import Path
 from helpers.invariants import worktree_problems
 
 from gitreg.registry import Package, Registry
+from gitreg.store import GitStore
 
 
 def git(repo: Path, *args: str) -> str:
@@ -125,3 +126,17 @@ def test_refused_update_with_an_untracked_file_named_with_a_newline_warns_instea
     [warning] = reg.warnings
     assert "version is registered" in warning
     assert (reg.path / "models" / "m" / "model.pkl").read_text() == "my edit\n"
+
+
+def test_a_copied_registry_takes_registrations_and_its_work_tree_stays_in_step(tmp_path: Path):
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "m", "one\n")
+    reg.close()
+    time.sleep(1.1)  # the copy's files get new times as well as new inodes
+    subprocess.run(["cp", "-r", str(reg.path), str(tmp_path / "copy")], check=True)
+    copy = Registry(GitStore.open(tmp_path / "copy"))
+    assert register(copy, tmp_path, "m", "two\n") == 2
+    assert copy.warnings == []  # the stale stat data is not taken for edits
+    assert worktree_problems(copy.path) == []
+    assert (copy.path / "models" / "m" / "model.pkl").read_text() == "two\n"
+    copy.close()
