@@ -32,8 +32,8 @@ def check_model_name(name: object) -> str:
     """Return ``name`` if it is a valid registered-model name, else raise.
 
     Allowed: letters, digits, ``_``, ``-`` and ``.``, starting with a letter
-    or digit, at most 100 characters, not ending in ``.`` or ``.lock`` and
-    without ``..``.
+    or digit, at most 100 characters, not ending in ``.``, ``.lock`` or
+    ``.yaml`` (in any case) and without ``..``.
     """
     if not isinstance(name, str):
         raise InvalidInputError(f"Model name must be a string, got {type(name).__name__}.")
@@ -46,6 +46,10 @@ def check_model_name(name: object) -> str:
         problem = "it may only contain letters, digits, '_', '-' and '.', and must start with a letter or digit"
     elif ".." in name or name.endswith(".") or name.lower().endswith(".lock"):
         problem = "it may not contain '..' or end with '.' or '.lock'"
+    elif name.lower().endswith(".yaml"):
+        # models/<name>.yaml is a model's record: a model named "foo.yaml" would have its
+        # version directory where the record of "foo" lives (on any file system's case rules)
+        problem = "it may not end with '.yaml', the suffix of a model's record file"
     elif name.split(".")[0].lower() in _WINDOWS_RESERVED:
         problem = "it is a reserved device name on Windows"
     if problem:

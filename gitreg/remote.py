@@ -3,43 +3,74 @@ written through the mirror and pushed as one compare-and-swap.
 
 Writes need nothing here: :class:`gitreg.store.remote.MirrorStore` makes every
 ref transaction an atomic, leased push, and a rejected push surfaces as
-``RefConflict``, on which the registry's own write loops re-plan on the newly
-fetched heads. This class only decides when reading must fetch:
+``RefConflict``, on which the registry's one write loop re-plans on the newly
+fetched heads. What this module adds is a :class:`FetchWithin` freshness
+policy, composed into an ordinary :class:`~gitreg.registry.Registry`:
 
 - an immutable version (``models:/M/3``) fetches only if its tag is not in the
   mirror yet, so loading the same version again fetches nothing;
 - everything that can move (stages, aliases, latest, model lists, metadata)
   fetches at most once per :data:`FRESH_SECONDS` per process, so one command
   or one burst of calls in a serving process costs one round trip;
+- every write fetches first (within the same window), so it is planned on
+  current heads and its push is rarely refused;
 - when the remote cannot be reached, reads go on from the mirror and one
-  warning line goes to stderr.
+  warning says so.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import time
-from collections.abc import Iterable
-from typing import Any
 
 from gitreg.errors import GitError, NotFoundError
-from gitreg.manifest import Manifest, ModelRecord
-from gitreg.registry import Registry, VersionRef, tag_ref
+from gitreg.registry import Registry
+from gitreg.registry.freshness import Freshness
 from gitreg.store.remote import MirrorStore, RemoteUnreachable
 
 FRESH_SECONDS = float(os.environ.get("GITREG_FETCH_TTL", "2"))
+log = logging.getLogger("gitreg")
+
+
+class FetchWithin(Freshness):
+    """Fetch the mirror at most once per ``ttl`` seconds before reading what can move."""
+
+    def __init__(self, store: MirrorStore, ttl: float = FRESH_SECONDS) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.fetched_at = float("-inf")
+        self._warned = False
+
+    def moving(self) -> None:
+        if time.monotonic() - self.fetched_at >= self.ttl:
+            self.force()
+
+    def immutable(self, ref: str) -> None:
+        if self.store.read(ref) is None:
+            self.moving()
+
+    def before_write(self) -> None:
+        self.moving()
+
+    def force(self) -> None:
+        try:
+            self.store.fetch()
+        except GitError as exc:  # unreachable, or a ref locked by a process sharing the mirror
+            if not self._warned:
+                log.warning("%s; using the local mirror as last fetched.", exc)
+                self._warned = True
+        self.fetched_at = time.monotonic()
 
 
 class RemoteRegistry(Registry):
-    """A registry whose store is a mirror of a remote URL."""
+    """A registry whose store is a mirror of a remote URL and whose freshness fetches it."""
 
     store: MirrorStore
+    fresh: FetchWithin
 
     def __init__(self, store: MirrorStore) -> None:
-        super().__init__(store)
-        self._fetched_at = float("-inf")
-        self._warned = False
+        super().__init__(store, FetchWithin(store))
 
     def __repr__(self) -> str:
         return f"RemoteRegistry({self.url!r})"
@@ -47,6 +78,14 @@ class RemoteRegistry(Registry):
     @property
     def url(self) -> str:
         return self.store.url
+
+    @property
+    def _fetched_at(self) -> float:
+        return self.fresh.fetched_at
+
+    @_fetched_at.setter
+    def _fetched_at(self, value: float) -> None:
+        self.fresh.fetched_at = value
 
     @classmethod
     def open_url(cls, url: str) -> RemoteRegistry:
@@ -61,78 +100,22 @@ class RemoteRegistry(Registry):
             raise RemoteUnreachable(f"{exc} (and there is no local mirror of it to work from).") from None
         registry = cls(store)
         if cloned:
-            registry._fetched_at = time.monotonic()
-        if store.ref("refs/heads/main") is None:
-            registry.refresh()
-        registry._check_is_registry()
+            registry.fresh.fetched_at = time.monotonic()
+        if not registry.reader.is_registry():
+            registry.refresh(force=True)
+        registry.check_is_registry()
         return registry
 
     def refresh(self, *, force: bool = False) -> None:
-        """Fetch unless this process fetched less than FRESH_SECONDS ago."""
-        if not force and time.monotonic() - self._fetched_at < FRESH_SECONDS:
-            return
-        try:
-            self.store.fetch()
-        except GitError as exc:  # unreachable, or a ref locked by a process sharing the mirror
-            if not self._warned:
-                print(f"warning: {exc}; using the local mirror as last fetched.", file=sys.stderr)
-                self._warned = True
-        self._fetched_at = time.monotonic()
+        """Fetch unless this process fetched less than FRESH_SECONDS ago (``force``: fetch now)."""
+        if force:
+            self.fresh.force()
+        else:
+            self.fresh.moving()
 
-    def _check_is_registry(self) -> None:
-        if self.store.read("refs/heads/main:registry.yaml") is None:
+    def check_is_registry(self) -> None:
+        if not self.reader.is_registry():
             raise NotFoundError(
                 f"{self.url} is not a gitreg registry (no registry.yaml on its main branch). "
                 "Create one with 'gitreg init --bare PATH' and push it there."
             )
-
-    # -- reads that may move: fetch within the freshness window ---------------
-
-    def version_ref(
-        self, name: str, version: int, *, record: ModelRecord | None = None, known: tuple[str, Manifest] | None = None
-    ) -> VersionRef:
-        try:
-            number = int(version)
-        except (TypeError, ValueError):
-            number = None
-        if number is None or self.store.read(tag_ref(name, number)) is None:
-            self.refresh()
-        return super().version_ref(name, version, record=record, known=known)
-
-    def latest_ref(self, name: str) -> VersionRef:
-        self.refresh()
-        return super().latest_ref(name)
-
-    def stage_ref_version(self, name: str, stage: str) -> VersionRef | None:
-        self.refresh()
-        return super().stage_ref_version(name, stage)
-
-    def model_names(self) -> list[str]:
-        self.refresh()
-        return super().model_names()
-
-    def record(self, name: str) -> Any:
-        self.refresh()
-        return super().record(name)
-
-    def stage_names(self) -> list[str]:
-        self.refresh()
-        return super().stage_names()
-
-    def stages_of(self, name: str, stages: Iterable[str] | None = None) -> dict[str, int]:
-        self.refresh()
-        return super().stages_of(name, stages)
-
-    # -- writes: plan on fresh heads so a push is rarely refused ---------------
-
-    def _write(self, *args: Any, **kwargs: Any) -> Any:
-        self.refresh()
-        return super()._write(*args, **kwargs)
-
-    def _move_stages(self, *args: Any, **kwargs: Any) -> Any:
-        self.refresh()
-        return super()._move_stages(*args, **kwargs)
-
-    def propose(self, name: str, version: int, stage: str) -> Any:
-        self.refresh()  # the proposal must sit on the stage's current head, not the mirror's memory of it
-        return super().propose(name, version, stage)

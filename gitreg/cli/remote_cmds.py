@@ -88,7 +88,7 @@ def sync(registry: str | None) -> None:
 
 def propose_and_report(reg: Any, name: str, version: str, stage: str, *, push: bool) -> None:
     """``gitreg promote --propose [--push]``: create the proposal branch, maybe push it, print one line."""
-    from gitreg import forge, proposal
+    from gitreg import forge
     from gitreg.names import display_stage
 
     made = reg.propose(name, version, stage)
@@ -100,7 +100,7 @@ def propose_and_report(reg: Any, name: str, version: str, stage: str, *, push: b
             f"(commit {made.commit[:7]} on {made.target}); push it with --push to open a pull request."
         )
         return
-    url = proposal.push(reg, made)
+    url = reg.push_proposal(made)
     link = forge.pull_request_url(url, made.branch, made.target)
     if link:
         say(f"Pushed {made.branch} to {url}; open the pull request: {link}")

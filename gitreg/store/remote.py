@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitreg.errors import GitError, InvalidInputError
+from gitreg.errors import GitError, GitregError, InvalidInputError
 from gitreg.store.repo import GitStore, RefConflict, RefUpdate, git_env
 
 ORIGIN = "origin"
@@ -61,6 +61,10 @@ _UNREACHABLE = (
 
 class RemoteUnreachable(GitError):
     """The remote could not be contacted (network, permissions, missing repository)."""
+
+
+class PushRefused(GitError):
+    """The remote answered and refused the push for good (a hook, permissions, a checked-out branch)."""
 
 
 def is_url(location: str) -> bool:
@@ -103,15 +107,27 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
         lines = [ln.strip() for ln in re.split(r"[\r\n]", text) if ln.strip()]
         detail = next((ln for ln in lines if ln.lower().startswith(("fatal:", "error:"))), lines[-1] if lines else "")
         lowered = (text + out).lower()
+        if what == "push" and _all_accepted(out):
+            return out  # the remote took every ref; what failed was recording them here (see MirrorStore)
         if what == "push" and _rejections(out):
             reasons = _rejections(out)
             if any(s in reasons.lower() for s in _LOST_RACE):
                 raise RefConflict(f"git push was rejected because the remote moved: {reasons}")
-            raise GitError(f"the remote refused the push: {reasons}. Nothing was written.")
+            raise PushRefused(f"the remote refused the push: {reasons}. Nothing was written.")
         if any(s in lowered for s in _UNREACHABLE):
             raise RemoteUnreachable(f"git {what} could not reach the remote: {detail.rstrip('.')}")
         raise GitError(f"git {what} failed: {detail}")
     return out
+
+
+def _all_accepted(porcelain: str) -> bool:
+    """Whether ``git push --porcelain`` reported every ref as taken by the remote.
+
+    git exits non-zero when the remote accepted but a local step after it
+    failed (updating this repository's own copy of the pushed refs); the
+    remote's answer is what says whether the write happened."""
+    flags = [line[0] for line in porcelain.splitlines() if "\t" in line and line[:1] in " +-*=!"]
+    return bool(flags) and all(f != "!" for f in flags)
 
 
 def _rejections(porcelain: str) -> str:
@@ -169,6 +185,7 @@ class MirrorStore(GitStore):
         super().__init__(git_dir)
         self.url = url
         self.lfs_pending: set[str] = set()  # LFS objects written here, not yet pushed
+        self.stale: str | None = None  # why the mirror lags a write the remote accepted
 
     def write_lfs_file(self, path: Path) -> tuple[str, str, int]:
         got = super().write_lfs_file(path)
@@ -205,6 +222,11 @@ class MirrorStore(GitStore):
         """Make the mirror's refs the remote's (forced and pruned)."""
         fetch(self)
 
+    def wrote_nothing(self, exc: BaseException) -> bool:
+        """Only a lost lease or the remote's explicit refusal prove a push changed nothing:
+        a connection lost mid-push may have come after the remote moved its refs."""
+        return isinstance(exc, RefConflict | PushRefused)
+
     def update_refs(self, updates: Sequence[RefUpdate], message: str = "gitreg") -> None:
         """Move refs on the remote (one atomic push with a lease per ref), then
         record them in the mirror. The lease is the compare-and-swap: ``old``
@@ -212,7 +234,12 @@ class MirrorStore(GitStore):
         wrote first; the mirror is then re-fetched and :class:`RefConflict`
         raised for the caller to re-plan. Refs are recorded in the mirror only
         after the remote took them, so processes sharing a mirror never see a
-        write that did not happen."""
+        write that did not happen.
+
+        Once the remote accepted, the write has happened: nothing after that
+        raises. If the mirror cannot record it (a full disk, a hook, a process
+        sharing the mirror), it is re-fetched; if that fails too, the mirror
+        is stale until the next fetch and :attr:`stale` says why."""
         try:
             if self.lfs_pending:
                 from gitreg.store import lfs
@@ -227,14 +254,22 @@ class MirrorStore(GitStore):
         self.lfs_pending.clear()
         try:
             super().update_refs(updates, message)
-        except RefConflict:
-            self._refetch()  # a process sharing this mirror moved it meanwhile: take the remote's word
+        except (GitregError, OSError) as exc:
+            # a process sharing this mirror moved it meanwhile, or the mirror cannot be written:
+            # take the remote's word for it
+            if not self._refetch():
+                self.stale = (
+                    f"the remote took the write, but the local mirror {self.git_dir} could not record it ({exc}); "
+                    "it is refreshed on the next fetch"
+                )
 
-    def _refetch(self) -> None:
+    def _refetch(self) -> bool:
+        """Fetch; False if that failed too (the next read or write fetches again)."""
         try:
             self.fetch()
-        except GitError:
-            pass  # the next read or write fetches again
+        except (GitError, OSError):
+            return False
+        return True
 
 
 def clone(url: str, path: Path, branch: str) -> GitStore:

@@ -16,16 +16,15 @@ nothing, and the review still shows exactly one change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from gitreg.errors import ConflictError, InvalidInputError
 from gitreg.names import check_stage_name, display_stage
-from gitreg.store import EMPTY_TREE, MODE_TREE, RefConflict, RefUpdate
-
-if TYPE_CHECKING:
-    from gitreg.registry import Registry
-
-_RETRIES = 20
+from gitreg.registry import layout
+from gitreg.registry.layout import at
+from gitreg.registry.promotion import Promotion
+from gitreg.registry.writer import RetryPolicy
+from gitreg.store import EMPTY_TREE, MODE_TREE, GitStore, RefConflict, RefUpdate, remote
 
 
 @dataclass(frozen=True)
@@ -43,73 +42,73 @@ class Proposal:
     created_stage: bool  # the stage branch was created (empty) for it
 
     def ref_updates(self, previous_branch: str | None) -> list[RefUpdate]:
-        updates = [RefUpdate(f"refs/heads/{self.branch}", self.commit, previous_branch)]
+        updates = [RefUpdate(layout.branch_ref(self.branch), self.commit, previous_branch)]
         if self.created_stage:
-            updates.append(RefUpdate(f"refs/heads/{self.target}", self.base, None))
+            updates.append(RefUpdate(layout.branch_ref(self.target), self.base, None))
         return updates
 
 
 def branch_name(name: str, version: int, stage: str) -> str:
-    return f"promote/{stage}/{name}-v{version}"
+    return layout.proposal_branch(name, version, stage)
 
 
-def propose(registry: Registry, name: str, version: int, stage: str) -> Proposal:
+def propose(promotion: Promotion, name: str, version: int, stage: str) -> Proposal:
     """Create (or replace) the proposal branch for putting ``version`` of
     ``name`` in ``stage``. Raises InvalidInputError when the stage already
     holds that version (nothing to review); NotFoundError for an unknown
     model or version. Nothing changes when it raises."""
-    from gitreg.registry import stage_ref
-
-    ref = registry.version_ref(name, version)
+    reader = promotion.read
+    ref = reader.version_ref(name, version)
     if isinstance(stage, str) and stage.lower() == "none":
         raise InvalidInputError("A proposal moves a version into a stage; 'None' is not one. Use 'gitreg demote'.")
     target = check_stage_name(stage)
-    store = registry.store
+    store = reader.store
     branch = branch_name(name, ref.version, target)
-    for _ in range(_RETRIES):
-        head = store.ref(stage_ref(target))
+    for _ in RetryPolicy(attempts=20).pauses():
+        reader.fresh.before_write()  # on the stage's current head, not the mirror's memory of it
+        head = store.ref(layout.stage_ref(target))
         created = head is None
         base = head or store.write_commit(EMPTY_TREE, [], f"Create stage {display_stage(target)}")
         root = store.commit_tree(base)
-        if store.tree_oid(f"{root}:models/{name}") == ref.tree:
+        if store.tree_oid(at(root, layout.version_dir(name))) == ref.tree:
             raise InvalidInputError(
                 f"{name} version {ref.version} is already in {display_stage(target)}; there is nothing to propose."
             )
-        tree = store.edit_tree(root, {f"models/{name}": (MODE_TREE, ref.tree)})
-        message = registry.promotion_message(ref, target, registry._version_at(base, name))
+        tree = store.edit_tree(root, {layout.version_dir(name): (MODE_TREE, ref.tree)})
+        message = promotion.message(ref, target, reader.version_at(base, name))
         commit = store.write_commit(tree, [base], message)
-        proposal = Proposal(name, ref.version, target, branch, f"stages/{target}", commit, base, message, created)
+        proposal = Proposal(
+            name, ref.version, target, branch, layout.stage_branch(target), commit, base, message, created
+        )
         try:
-            store.update_refs(proposal.ref_updates(store.ref(f"refs/heads/{branch}")), f"propose {branch}")
+            store.update_refs(proposal.ref_updates(store.ref(layout.branch_ref(branch))), f"propose {branch}")
         except RefConflict:
             continue
         return proposal
     raise ConflictError(f"Gave up proposing {branch}: the stage kept moving. Try again.")
 
 
-def push(registry: Registry, proposal: Proposal) -> str:
+def push(store: GitStore, where: Path, proposal: Proposal) -> str:
     """Publish ``proposal`` to the registry's remote; return the remote URL.
 
     A registry opened from a URL already pushed it (its every ref move is a
     push). A cloned registry pushes to ``origin``: the proposal branch is the
     proposer's and is replaced; a stage branch created for it must not exist
     there yet (else the clone is stale: pull first)."""
-    from gitreg.store import remote
-
-    url = getattr(registry.store, "url", None)
+    url = getattr(store, "url", None)
     if url is not None:
-        return url
-    url = remote.remote_url(registry.store)
+        return str(url)
+    url = remote.remote_url(store)
     if url is None:
         raise InvalidInputError(
-            f"{registry.path} has no remote 'origin' to push {proposal.branch} to. "
+            f"{where} has no remote 'origin' to push {proposal.branch} to. "
             "Use a registry made with 'gitreg clone URL', or pass --registry URL."
         )
-    updates = [RefUpdate(f"refs/heads/{proposal.branch}", proposal.commit, remote.ANY)]
+    updates = [RefUpdate(layout.branch_ref(proposal.branch), proposal.commit, remote.ANY)]
     if proposal.created_stage:
-        updates.append(RefUpdate(f"refs/heads/{proposal.target}", proposal.base, None))
+        updates.append(RefUpdate(layout.branch_ref(proposal.target), proposal.base, None))
     try:
-        remote.push_updates(registry.store, remote.ORIGIN, updates)
+        remote.push_updates(store, remote.ORIGIN, updates)
     except RefConflict:
         raise ConflictError(
             f"origin already has {proposal.target}, which this clone did not know. Run 'gitreg pull' and propose again."

@@ -1,0 +1,268 @@
+"""The ``Registry`` facade: today's public methods, each one call into the part that owns the rule.
+
+Parts: :mod:`.reader` (resolution and views), :mod:`.records` (what may
+change), :mod:`.versions` (registration), :mod:`.promotion` (stages and
+aliases), :mod:`.deletion` (delete and rename), all publishing through one
+:class:`~gitreg.registry.writer.Writer`. A registry opened from a git URL is
+this same class with a mirror store and a fetching :class:`Freshness`
+composed in (:mod:`gitreg.remote`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from gitreg import yamlio
+from gitreg.config import DEFAULT_STAGES, RegistryConfig
+from gitreg.entities import ModelVersion, RegisteredModel
+from gitreg.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from gitreg.manifest import ModelRecord
+from gitreg.names import check_model_name, check_stage_name
+from gitreg.registry import proposal
+from gitreg.registry.deletion import Deletion
+from gitreg.registry.freshness import Freshness
+from gitreg.registry.layout import CONFIG_FILE, MAIN, at
+from gitreg.registry.promotion import Promotion
+from gitreg.registry.reader import Reader
+from gitreg.registry.records import Records
+from gitreg.registry.versions import Versions
+from gitreg.registry.views import NewVersion, Package, Resolved, StageMove, VersionRef
+from gitreg.registry.writer import Writer
+from gitreg.store import MODE_FILE, GitStore, RefUpdate, worktree
+from gitreg.uri import ModelURI
+
+_README = (
+    "# gitreg model registry\n\nThis repository is a gitreg model registry. Versions are tags "
+    "`<model>/v<N>`, stages are branches `stages/<stage>`.\nUse `gitreg models` to list models.\n"
+)
+
+
+class Registry:
+    """A gitreg registry: one git repository."""
+
+    def __init__(self, store: GitStore, fresh: Freshness | None = None) -> None:
+        self.store = store
+        self.fresh = fresh or Freshness()
+        self.warnings: list[str] = []
+        self.reader = Reader(store, self.fresh)
+        self.writer = Writer(store, self.fresh, self.warnings)
+        self.records = Records(self.reader, self.writer)
+        self.versions = Versions(self.reader, self.writer, self.records)
+        self.promotion = Promotion(self.reader, self.writer)
+        self.deletion = Deletion(self.reader, self.writer, self.records)
+
+    def __repr__(self) -> str:
+        return f"Registry({str(self.path)!r})"
+
+    @property
+    def path(self) -> Path:
+        return self.store.work_tree or self.store.git_dir
+
+    @classmethod
+    def init(cls, path: str | os.PathLike[str], *, bare: bool = False) -> Registry:
+        """Create a registry at ``path`` (a new or empty directory)."""
+        p = Path(path).expanduser().absolute()
+        if p.exists() and GitStore.find_git_dir(p) is not None:
+            if GitStore.open(p).read_blob(at(MAIN, CONFIG_FILE)) is not None:
+                raise AlreadyExistsError(f"{p} is already a gitreg registry.")
+            raise AlreadyExistsError(f"{p} is already a git repository; give 'gitreg init' a new directory.")
+        if p.exists() and (not p.is_dir() or any(p.iterdir())):
+            raise AlreadyExistsError(f"{p} exists and is not an empty directory; give 'gitreg init' a new path.")
+        store = GitStore.init(p, bare=bare)
+        if bare:  # main's reflog is how a write notices main lost registrations (store.reflog)
+            store.git("config", "core.logAllRefUpdates", "true")
+        config = yamlio.dump({"format": 1, "stages": list(DEFAULT_STAGES), "policy": {}})
+        files = {CONFIG_FILE: config.encode(), "README.md": _README.encode()}
+        tree = store.edit_tree(None, {k: (MODE_FILE, store.write_blob(v)) for k, v in files.items()})
+        commit = store.write_commit(tree, [], "Initialise gitreg registry")
+        store.update_refs([RefUpdate(MAIN, commit, None)], "gitreg init")
+        if store.work_tree is not None:
+            store.git("read-tree", "-u", "--reset", commit)
+            worktree.mark_synced(store, commit)
+        return cls(store)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Registry:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise NotFoundError(f"Registry {str(p)!r} does not exist. Create it with 'gitreg init {p}'.")
+        registry = cls(GitStore.open(p))
+        registry.check_is_registry()
+        return registry
+
+    def check_is_registry(self) -> None:
+        if not self.reader.is_registry():
+            raise NotFoundError(
+                f"{self} is a git repository but not a gitreg registry (no {CONFIG_FILE} on main). "
+                f"Create a registry with 'gitreg init PATH'."
+            )
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- reading -------------------------------------------------------------
+
+    def config(self) -> RegistryConfig:
+        return self.reader.config()
+
+    def trusted_types(self) -> tuple[str, ...]:
+        """``trusted_types`` from ``registry.yaml`` on main: whoever can change main decides what loaders trust."""
+        return self.config().trusted_types
+
+    def lfs_threshold(self) -> int | None:
+        return self.config().lfs_threshold
+
+    def model_names(self) -> list[str]:
+        return self.reader.model_names()
+
+    def record(self, name: str) -> ModelRecord:
+        return self.reader.record(name)
+
+    def version_ref(self, name: str, version: int, *, record: ModelRecord | None = None) -> VersionRef:
+        return self.reader.version_ref(name, version, record=record)
+
+    def latest_ref(self, name: str) -> VersionRef:
+        return self.reader.latest_ref(name)
+
+    def stage_ref_version(self, name: str, stage: str) -> VersionRef | None:
+        return self.reader.stage_ref_version(name, stage)
+
+    def resolve(self, uri: ModelURI) -> Resolved:
+        return self.reader.resolve(uri)
+
+    def current_tree(self, uri: ModelURI) -> str | None:
+        return self.reader.current_tree(uri)
+
+    def stage_trees(self, stage: str) -> dict[str, str]:
+        return self.reader.stage_trees(stage)
+
+    def version_numbers(self, name: str, record: ModelRecord | None = None) -> list[int]:
+        return self.reader.version_numbers(name, record)
+
+    def stage_names(self) -> list[str]:
+        return self.reader.stage_names()
+
+    def stages_of(self, name: str, stages: Iterable[str] | None = None) -> dict[str, int]:
+        return self.reader.stages_of(name, stages)
+
+    def model_version(
+        self, ref: VersionRef, record: ModelRecord | None = None, held: dict[str, int] | None = None
+    ) -> ModelVersion:
+        return self.reader.model_version(ref, record, held)
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        return self.reader.get_version(name, version)
+
+    def list_versions(self, name: str, numbers: Sequence[int] | None = None) -> list[ModelVersion]:
+        return self.reader.list_versions(name, numbers)
+
+    def prefetch_models(self, names: Sequence[str], stages: Sequence[str]) -> None:
+        self.reader.prefetch_models(names, stages)
+
+    def get_model(self, name: str, *, stages: Iterable[str] | None = None) -> RegisteredModel:
+        return self.reader.get_model(name, stages=stages)
+
+    def stage_history(self, name: str, stages: Iterable[str] | None = None) -> list[StageMove]:
+        return self.promotion.history(name, stages)
+
+    # -- writing -------------------------------------------------------------
+
+    def create_model(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        self.records.create(check_model_name(name), description, tags)
+        return self.get_model(name)
+
+    def register(
+        self,
+        name: str,
+        package: Package,
+        *,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        create: bool = True,
+        provenance_dir: Path | None = None,
+    ) -> ModelVersion:
+        """Add ``package`` as the next version of ``name`` (creating the model if ``create``)."""
+        ref = self.versions.register(
+            name, package, description=description, tags=tags, create=create, provenance_dir=provenance_dir
+        )
+        self.store.clear_stale_locks(f"refs/tags/{name}")
+        # A version that did not exist a moment ago is in no stage yet: no need to list stage branches.
+        return self.model_version(ref, held={})
+
+    def register_many(self, versions: Iterable[NewVersion], *, provenance_dir: Path | None = None) -> list[VersionRef]:
+        return self.versions.register_many(versions, provenance_dir=provenance_dir)
+
+    def update_model(self, name: str, description: str | None) -> RegisteredModel:
+        self.records.describe_model(check_model_name(name), description)
+        return self.get_model(name)
+
+    def set_model_tag(self, name: str, key: str, value: str | None) -> None:
+        """Set (or with ``value=None`` delete) a registered model's tag."""
+        self.records.set_model_tag(check_model_name(name), key, value)
+
+    def update_version(
+        self, name: str, version: int, description: str | None = None, tags: dict[str, str | None] | None = None
+    ) -> ModelVersion:
+        """Change a version's description and/or tags (a tag value of None deletes it)."""
+        self.records.update_version(name, version, description, tags)
+        return self.get_version(name, version)
+
+    def promote(
+        self, name: str, version: int, stage: str, *, archive_existing: bool = False, exclusive_fixed: bool = True
+    ) -> ModelVersion:
+        """Put ``version`` of ``name`` in ``stage``; "None" takes it out of every fixed stage.
+
+        With ``exclusive_fixed`` (MLflow's behaviour) a version leaves the other
+        fixed stages it was in; ``archive_existing`` moves the version ``stage``
+        held before to Archived, as MLflow's ``archive_existing_versions``."""
+        if isinstance(stage, str) and stage.lower() == "none":
+            return self.demote_version(name, version)
+        ref, held = self.promotion.promote(
+            name, version, stage, archive_existing=archive_existing, exclusive_fixed=exclusive_fixed
+        )
+        return self.model_version(ref, held=held)
+
+    def promotion_message(self, ref: VersionRef, stage: str, previous: int | None) -> str:
+        return self.promotion.message(ref, check_stage_name(stage), previous)
+
+    def propose(self, name: str, version: int, stage: str) -> proposal.Proposal:
+        """Put ``version`` of ``name`` in ``stage`` on a branch for review; see :mod:`.proposal`."""
+        return proposal.propose(self.promotion, name, version, stage)
+
+    def push_proposal(self, made: proposal.Proposal) -> str:
+        """Publish a proposal to the registry's remote; returns the remote's URL."""
+        return proposal.push(self.store, self.path, made)
+
+    def demote(self, name: str, stage: str) -> int | None:
+        """Remove ``name`` from ``stage``; returns the version it held."""
+        return self.promotion.demote(name, stage)
+
+    def demote_version(self, name: str, version: int) -> ModelVersion:
+        """MLflow's transition to stage "None": the version leaves every fixed stage."""
+        held = self.promotion.demote_version(name, version)
+        return self.model_version(self.version_ref(name, version), held=held)
+
+    def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
+        if not isinstance(alias, str) or alias.lower() == "none":
+            raise InvalidInputError(f"{alias!r} cannot be an alias: 'None' means no stage.")
+        return self.promote(name, version, alias, exclusive_fixed=False)
+
+    def delete_version(self, name: str, version: int) -> None:
+        """Tombstone a version: it no longer resolves and leaves every stage; its number is never reused."""
+        self.deletion.delete_version(name, version)
+
+    def delete_model(self, name: str) -> None:
+        """Remove a model from main and every stage; its tags stay, so a later model of this name continues."""
+        self.deletion.delete_model(name)
+
+    def rename_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Rename a model: each version is registered again under the new name, and stages follow."""
+        self.deletion.rename_model(name, new_name)
+        return self.get_model(new_name)
+
+
+__all__ = ["NewVersion", "Package", "Registry", "Resolved", "StageMove", "VersionRef"]

@@ -1,0 +1,201 @@
+"""Moving versions between stages and aliases: promote, demote, alias, and each stage's history.
+
+A promotion is planned on main as well as on the stage: it leases main, so a
+version deleted meanwhile cannot land in a stage (the delete's commit point is
+main, and it moves the lease).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from gitreg.errors import NotFoundError
+from gitreg.manifest import ModelRecord
+from gitreg.names import check_model_name, check_stage_name, display_stage, is_fixed_stage
+from gitreg.registry import layout
+from gitreg.registry.layout import MAIN
+from gitreg.registry.reader import Reader, is_live
+from gitreg.registry.views import StageMove, VersionRef
+from gitreg.registry.writer import Plan, Writer, lease
+from gitreg.store import MODE_TREE, RefUpdate, audit
+
+Moves = dict[str, VersionRef | None]  # stage -> the version models/<name>/ becomes (None: removed)
+
+
+def stage_updates(reader: Reader, name: str, moves: dict[str, str | None], message: str) -> list[RefUpdate]:
+    """One new commit per stage that changes, setting its ``models/<name>/``; compare-and-swapped."""
+    store = reader.store
+    updates = []
+    for stage, tree in moves.items():
+        branch = layout.stage_ref(stage)
+        head = store.ref(branch)
+        root = store.commit_tree(head) if head else None
+        new = store.edit_tree(root, {layout.version_dir(name): (MODE_TREE, tree) if tree else None})
+        if root is not None and new == root and not (tree and head and _needs_signed_commit(reader, head, stage, name)):
+            continue
+        if root is None and tree is None:
+            continue
+        updates.append(RefUpdate(branch, store.write_commit(new, [head] if head else [], message), head))
+    return updates
+
+
+def _needs_signed_commit(reader: Reader, head: str, stage: str, name: str) -> bool:
+    """Whether a stage that already holds ``name``'s version still needs a commit: the store signs
+    and the head's promotion commit is no valid signature bound to this stage and version (e.g. an
+    unsigned promotion a signed-only server refused). The new commit changes no tree; its trailers
+    are what the signature authorises (:mod:`gitreg.signatures`)."""
+    from gitreg import signatures  # it imports the registry package, which imports this module
+
+    if not audit.signs_commits(reader.store):
+        return False
+    version = reader.version_at(head, name)
+    signed = signatures.stage_signature(reader.store, head, name)
+    return version is None or not (signed.valid and signed.authorises.names(stage, name, version))
+
+
+def stage_entries(reader: Reader, name: str, stages: Iterable[str] | None = None) -> dict[str, int]:
+    """Stage -> the version number its ``models/<name>/`` says, live or not (for tidying up)."""
+    held = {}
+    for stage in reader.stage_names() if stages is None else stages:
+        version = reader.version_at(layout.stage_ref(stage), name)
+        if version is not None:
+            held[stage] = version
+    return held
+
+
+def prune_plan(reader: Reader, name: str, subject: str) -> Plan[None] | None:
+    """Remove ``name`` from every stage whose entry is not a live version on main (deleted, or no record)."""
+    head = reader.store.ref(MAIN)
+    if head is None:
+        return None
+    record = reader.record_at(head, name)
+    dead: dict[str, str | None] = {
+        s: None for s, v in stage_entries(reader, name).items() if record is None or not is_live(record, v)
+    }
+    updates = stage_updates(reader, name, dead, subject)
+    return Plan(None, subject, updates, leases=[lease(MAIN, head)]) if updates else None
+
+
+class Promotion:
+    """Puts versions in stages and takes them out."""
+
+    def __init__(self, reader: Reader, writer: Writer) -> None:
+        self.read = reader
+        self.writer = writer
+        self.store = reader.store
+
+    def _move(
+        self,
+        name: str,
+        decide: Callable[[VersionRef | None, ModelRecord, dict[str, int]], tuple[Moves, str]],
+        version: int | None = None,
+    ) -> dict[str, int]:
+        """Plan stage moves of ``name`` on the current main and stages; returns the stages held after."""
+
+        def plan() -> Plan[dict[str, int]]:
+            head = self.store.ref(MAIN)
+            record = self.read.record_at(head, name) if head else None
+            if head is None or record is None:
+                raise NotFoundError(self.read.missing_model_message(name))
+            ref = self.read.version_ref(name, version, record=record) if version is not None else None
+            held = self.read.stages_of(name, record=record)
+            moves, message = decide(ref, record, held)
+            trees = {s: (r.tree if r else None) for s, r in moves.items()}
+            updates = stage_updates(self.read, name, trees, message)
+            after = {s: v for s, v in held.items() if s not in moves}
+            after.update({s: r.version for s, r in moves.items() if r is not None})
+            return Plan(after, message.splitlines()[0], updates, leases=[lease(MAIN, head)])
+
+        return self.writer.write(plan, what=f"the stages of {name!r}")
+
+    def promote(
+        self, name: str, version: int, stage: str, *, archive_existing: bool = False, exclusive_fixed: bool = True
+    ) -> tuple[VersionRef, dict[str, int]]:
+        """Put ``version`` of ``name`` in ``stage`` (one commit on ``stages/<stage>``)."""
+        target = check_stage_name(stage)
+
+        def decide(ref: VersionRef | None, record: ModelRecord, held: dict[str, int]) -> tuple[Moves, str]:
+            assert ref is not None
+            moves: Moves = {target: ref}
+            previous = held.get(target)
+            if exclusive_fixed and is_fixed_stage(target):
+                for s, v in held.items():
+                    if s != target and is_fixed_stage(s) and v == ref.version:
+                        moves[s] = None
+            if archive_existing and previous is not None and previous != ref.version and target != "archived":
+                moves["archived"] = self.read.version_ref(name, previous, record=record)
+            return moves, self.message(ref, target, previous)
+
+        ref = self.read.version_ref(name, version)
+        return ref, self._move(name, decide, ref.version)
+
+    def message(self, ref: VersionRef, stage: str, previous: int | None) -> str:
+        """The commit message of putting ``ref`` in ``stage``: from which version to which, how
+        each shared metric changes, and trailers naming what the commit authorises (a signature
+        over it is bound to this stage and version)."""
+        shown = display_stage(stage)
+        lines = [f"Promote {ref.name} version {ref.version} to {shown}", ""]
+        if previous is not None and previous != ref.version:
+            lines.append(f"{shown}: version {previous} -> {ref.version}")
+            try:
+                old = self.read.version_ref(ref.name, previous).manifest.metrics
+            except NotFoundError:
+                old = {}
+            for k, value in sorted(ref.manifest.metrics.items()):
+                if k in old:
+                    lines.append(f"{k}: {old[k]:g} -> {value:g} ({value - old[k]:+g})")
+        else:
+            lines.append(f"{shown}: (none) -> version {ref.version}")
+        lines += ["", f"Gitreg-Stage: {stage}", f"Gitreg-Model: {ref.name}", f"Gitreg-Version: {ref.version}"]
+        return "\n".join(lines)
+
+    def demote(self, name: str, stage: str) -> int | None:
+        """Remove ``name`` from ``stage`` (whatever it holds there, live or not); returns the version it held."""
+        check_model_name(name)
+        target = check_stage_name(stage)
+        before: list[int | None] = []
+
+        def decide(ref: VersionRef | None, record: ModelRecord, held: dict[str, int]) -> tuple[Moves, str]:
+            entry = stage_entries(self.read, name, [target]).get(target)
+            before.append(held.get(target))
+            return ({target: None} if entry is not None else {}), f"Remove {name} from {display_stage(target)}"
+
+        self._move(name, decide)
+        return before[-1] if before else None
+
+    def demote_version(self, name: str, version: int) -> dict[str, int]:
+        """MLflow's transition to stage "None": the version leaves every fixed stage."""
+
+        def decide(ref: VersionRef | None, record: ModelRecord, held: dict[str, int]) -> tuple[Moves, str]:
+            assert ref is not None
+            moves: Moves = {s: None for s, v in held.items() if v == ref.version and is_fixed_stage(s)}
+            return moves, f"Move {name} version {ref.version} to no stage"
+
+        return self._move(name, decide, version)
+
+    def history(self, name: str, stages: Iterable[str] | None = None) -> list[StageMove]:
+        """Stage moves of ``name`` from each stage branch's log, newest first."""
+        check_model_name(name)
+        moves = []
+        for stage in self.read.stage_names() if stages is None else [check_stage_name(s) for s in stages]:
+            branch = layout.stage_ref(stage)
+            if self.store.ref(branch) is None:
+                continue
+            # First parents only: a stage move merged from a pull request is the
+            # merge commit on the stage branch, not the commits it brought in.
+            for entry in self.store.log(branch, [layout.version_dir(name)], first_parent=True):
+                now = self.read.version_at(entry.commit, name)
+                before = self.read.version_at(entry.parents[0], name) if entry.parents else None
+                moves.append(
+                    StageMove(
+                        display_stage(stage),
+                        now,
+                        before,
+                        entry.commit,
+                        entry.author,
+                        entry.author_time,
+                        entry.subject,
+                        entry.body,
+                    )
+                )
+        return sorted(moves, key=lambda m: m.time, reverse=True)
