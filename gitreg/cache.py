@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from gitreg.errors import IntegrityError
-from gitreg.manifest import MANIFEST_FILE, Manifest
+from gitreg.manifest import MANIFEST_FILE, Artifact, Manifest
 from gitreg.store import GitStore, lfs
 
 _READY = ".gitreg-complete"
@@ -54,6 +54,27 @@ def verify_directory(directory: Path, manifest: Manifest, label: str) -> None:
             )
 
 
+def read_artifact(store: GitStore, tree: str, manifest: Manifest, path: str, label: str) -> bytes | None:
+    """One artifact's bytes, checked against the manifest, without materialising
+    the version (for a small file such as ``MLmodel``). None when the manifest
+    does not list it or it is kept in Git LFS; :class:`IntegrityError` when it differs."""
+    artifact = manifest.artifact(path)
+    data = store.read_blob(f"{tree}:{path}") if artifact is not None else None
+    if artifact is None or data is None or (len(data) != artifact.size and lfs.parse_pointer(data) is not None):
+        return None
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != artifact.sha256 or len(data) != artifact.size:
+        raise _tampered(label, artifact, sha, len(data))
+    return data
+
+
+def _tampered(label: str, a: Artifact, sha: str, size: int) -> IntegrityError:
+    return IntegrityError(
+        f"{label}: artifact {a.path} has sha256 {sha[:12]}… (size {size}) but the manifest says "
+        f"{a.sha256[:12]}… (size {a.size}). The stored content was tampered with; refusing to load it."
+    )
+
+
 def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> Path:
     """The local directory holding version ``tree``, verified."""
     target = cache_root() / "models" / tree
@@ -77,10 +98,7 @@ def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> P
                 sha, size = hashlib.sha256(data).hexdigest(), len(data)
                 dest.write_bytes(data)
             if sha != a.sha256 or size != a.size:
-                raise IntegrityError(
-                    f"{label}: artifact {a.path} has sha256 {sha[:12]}… (size {size}) but the manifest says "
-                    f"{a.sha256[:12]}… (size {a.size}). The stored content was tampered with; refusing to load it."
-                )
+                raise _tampered(label, a, sha, size)
         (tmp / MANIFEST_FILE).write_text(manifest.to_yaml())
         (tmp / _READY).touch()
         try:

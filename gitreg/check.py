@@ -8,6 +8,7 @@ keeps going after one):
 * every artifact of every version matches its manifest's sha256 and size
   (blobs are read through the store's ``cat-file --batch`` reader, once per
   distinct blob; Git LFS pointers are checked by the sha256 they carry);
+* every path a version's ``MLmodel`` names is one of its artifacts;
 * every version tag holds ``models/<name>/`` for that name and version;
 * ``main``'s and every stage branch's ``models/<name>/`` equals the subtree
   of the version tag its manifest names;
@@ -51,6 +52,7 @@ RULES = {
     "checkout": "the repository lacks history, tags or branches the check needs",
     "schema": "a registry.yaml, record or manifest does not parse",
     "artifact": "an artifact does not match its manifest's sha256 and size",
+    "artifact-path": "a version's MLmodel names a file that is not one of its artifacts",
     "tag-content": "a version tag does not hold that model and version",
     "tag-missing": "a registered version has no tag",
     "tag-moved": "a version tag points somewhere other than where it was registered",
@@ -416,6 +418,7 @@ class _Checker:
             return
         self.checked_trees.add(tree)
         files = self._files(tree)
+        self._check_artifact_paths(files, manifest, where, name, version)
         for art in manifest.artifacts:
             blob = files.pop(art.path, None)
             digest = self._digest(blob) if blob else None
@@ -433,6 +436,34 @@ class _Checker:
         files.pop(MANIFEST_FILE, None)
         for extra in sorted(files):
             self.add(name, version, where + extra, "artifact", "file is not listed in the manifest.")
+
+    def _check_artifact_paths(
+        self, files: dict[str, str], manifest: Manifest, where: str, name: str, version: int
+    ) -> None:
+        """What ``MLmodel`` names must be an artifact: a loader opens nothing else
+        (:func:`gitreg.flavors.loading.artifact_path`), so such a version cannot load."""
+        from gitreg.flavors.loading import artifact_name
+        from gitreg.flavors.mlmodel import MLMODEL, MLModel
+
+        raw = self.store.read_blob(files[MLMODEL]) if MLMODEL in files else None
+        if raw is None or lfs.parse_pointer(raw):
+            return
+        try:
+            mlmodel = MLModel.from_yaml(raw, where + MLMODEL)
+        except InvalidInputError as exc:
+            self.add(name, version, where + MLMODEL, "artifact-path", f"the files it names cannot be told: {exc}")
+            return
+        listed = {a.path for a in manifest.artifacts}
+        for key, rel in mlmodel.named_paths():
+            if artifact_name(rel, listed, tree=True) is None:
+                self.add(
+                    name,
+                    version,
+                    where + MLMODEL,
+                    "artifact-path",
+                    f"{key} is {rel!r}, which is not one of the version's artifacts; loading it is refused. "
+                    "Register a version whose MLmodel names only its own files.",
+                )
 
     # -- branches ------------------------------------------------------------------
 

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from gitreg import uri as uris
-from gitreg.cache import materialize
+from gitreg.cache import materialize, read_artifact
+from gitreg.config import RegistryConfig
 from gitreg.errors import InvalidInputError
-from gitreg.flavors import Loaded
+from gitreg.flavors import Loaded, check_allowed
 from gitreg.flavors import load as load_flavor
-from gitreg.flavors.mlmodel import MLModel
+from gitreg.flavors.loading import Loading
+from gitreg.flavors.mlmodel import MLMODEL, MLModel
 from gitreg.flavors.python_function import PythonModel, PythonModelContext
 from gitreg.flavors.python_function import save as _save_python
 from gitreg.registry import Registry
@@ -127,11 +129,35 @@ class PyFuncModel:
 
 def materialized(parsed: uris.ModelURI, registry: str | os.PathLike[str] | Registry | None = None) -> Path:
     """The verified local directory of a registry URI's version."""
-    path, _ = _locate(parsed, registry)
+    path, _, _ = _locate(parsed, registry)
     return path
 
 
-def _locate(parsed: uris.ModelURI, registry: Any, require_signed: bool = False) -> tuple[Path, ModelMetadata]:
+def registry_config(registry: Registry) -> RegistryConfig:
+    """The registry's ``registry.yaml`` on main, parsed: what its loaders trust."""
+    return RegistryConfig.from_yaml(registry.store.read_blob("refs/heads/main:registry.yaml") or b"{}")
+
+
+def pickle_refusal(allow_pickle: bool | None, config: RegistryConfig | None) -> str | None:
+    """Why pickles are refused for this load, or None when they are allowed.
+
+    The registry's ``loading: {allow_pickle: false}`` is a floor: no argument
+    lifts it. The caller's ``allow_pickle=False`` (``--no-pickle``) makes any
+    load stricter; ``allow_pickle=True`` or None leaves the registry's choice."""
+    if config is not None and not config.loading.allow_pickle:
+        return "the registry's registry.yaml sets loading: {allow_pickle: false}, which no argument overrides"
+    if allow_pickle is False:
+        return "allow_pickle=False / --no-pickle"
+    return None
+
+
+def _locate(
+    parsed: uris.ModelURI,
+    registry: Any,
+    require_signed: bool = False,
+    trusted_types: Sequence[str] | None = None,
+    allow_pickle: bool | None = None,
+) -> tuple[Path, ModelMetadata, Loading]:
     from gitreg import runs
     from gitreg.locate import open_registry
 
@@ -151,7 +177,8 @@ def _locate(parsed: uris.ModelURI, registry: Any, require_signed: bool = False) 
             None, None, parsed.kind, None, None, None, mlmodel.flavor, mlmodel.signature,
             mlmodel.run_id, str(path), now, str(parsed),
         )  # fmt: skip
-        return path, meta
+        loading = Loading(str(path), None, tuple(trusted_types or ()), pickle_refusal(allow_pickle, None))
+        return path, meta, loading
     reg = open_registry(registry)
     resolved = reg.resolve(parsed)
     if require_signed:
@@ -159,14 +186,26 @@ def _locate(parsed: uris.ModelURI, registry: Any, require_signed: bool = False) 
 
         check_signed(reg, resolved, parsed.stage if parsed.kind == "stage" else None)
     ref = resolved.ref
-    label = f"{ref.name} version {ref.version} ({ref.tag})"
-    path = materialize(reg.store, ref.tree, ref.manifest, label)
     m = ref.manifest
+    config = registry_config(reg)
+    loading = Loading(
+        f"models:/{ref.name}/{ref.version}",
+        frozenset(a.path for a in m.artifacts),
+        tuple(config.trusted_types if trusted_types is None else trusted_types),
+        pickle_refusal(allow_pickle, config),
+    )
+    label = f"{ref.name} version {ref.version} ({ref.tag})"
+    if loading.pickle_refused is not None:
+        # Refuse a pickled version before fetching and writing its artifacts.
+        raw = read_artifact(reg.store, ref.tree, m, MLMODEL, label)
+        if raw is not None:
+            check_allowed(MLModel.from_yaml(raw, f"{loading.label}: {MLMODEL}"), m.flavor, loading)
+    path = materialize(reg.store, ref.tree, m, label)
     meta = ModelMetadata(
         ref.name, ref.version, resolved.via, ref.commit, ref.tag, ref.tree, m.flavor, m.signature,
         m.provenance.run_id, str(path), now, str(parsed),
     )  # fmt: skip
-    return path, meta
+    return path, meta, loading
 
 
 def load_model(
@@ -175,29 +214,36 @@ def load_model(
     *,
     trusted_types: Sequence[str] | None = None,
     require_signed: bool = False,
+    allow_pickle: bool | None = None,
 ) -> PyFuncModel:
     """Load ``models:/Name/3``, ``models:/Name/Production``, ``models:/Name@alias``,
     ``models:/Name/latest``, ``runs:/<id>/model`` or a local model directory.
 
     Raises NotFoundError for an unknown model, version or empty stage,
-    IntegrityError when stored content differs from its manifest (before
-    anything is unpickled) and InvalidInputError for a malformed URI.
+    IntegrityError when stored content differs from its manifest or its
+    ``MLmodel`` names a file that is not one of its artifacts (before
+    anything is unpickled) and InvalidInputError for a malformed URI, a
+    refused format or a model file that does not deserialise.
 
     ``trusted_types`` (skops-format models only): the types the loader
     allows beyond skops' safe defaults; without it, the registry's
     ``registry.yaml`` ``trusted_types`` list. Never taken from the model.
+
+    ``allow_pickle=False`` refuses pickle-based formats (cloudpickle, pickle,
+    joblib; every python_function model) before the model file is read, for
+    a registry version before it is even materialised. The registry's
+    ``registry.yaml`` ``loading: {allow_pickle: false}`` refuses them for
+    every load of its versions and ``allow_pickle=True`` cannot lift that:
+    an argument can only make a load stricter. None: the registry decides
+    (pickles allowed unless it refuses them).
 
     ``require_signed``: refuse (IntegrityError) unless git verifies the
     version's tag and, for a stage or alias, its promotion commit
     (:mod:`gitreg.signatures`), before anything is unpickled.
     """
     parsed = uris.parse(os.fspath(model_uri))
-    path, meta = _locate(parsed, registry, require_signed)
-    if trusted_types is None and parsed.is_registry:
-        from gitreg.locate import open_registry
-
-        trusted_types = open_registry(registry).trusted_types()
-    return PyFuncModel(load_flavor(path, meta.flavor, tuple(trusted_types or ())), meta)
+    path, meta, loading = _locate(parsed, registry, require_signed, trusted_types, allow_pickle)
+    return PyFuncModel(load_flavor(path, loading, meta.flavor), meta)
 
 
 def save_model(

@@ -92,13 +92,17 @@ def load_model(
     registry: str | os.PathLike[str] | Registry | None = None,
     *,
     trusted_types: Sequence[str] | None = None,
+    allow_pickle: bool | None = None,
 ) -> Any:
     """The scikit-learn estimator itself, verified before unpickling.
-    ``trusted_types``: see :func:`gitreg.pyfunc.load_model` (skops models)."""
+    ``trusted_types`` (skops models) and ``allow_pickle`` (False: refuse
+    cloudpickle and pickle, load only skops; the registry's ``registry.yaml``
+    ``loading: {allow_pickle: false}`` cannot be lifted by True): see
+    :func:`gitreg.pyfunc.load_model`."""
     from gitreg.errors import InvalidInputError
     from gitreg.pyfunc import load_model as _load
 
-    model = _load(model_uri, registry, trusted_types=trusted_types)
+    model = _load(model_uri, registry, trusted_types=trusted_types, allow_pickle=allow_pickle)
     if model.metadata.flavor != "sklearn":
         raise InvalidInputError(f"{model_uri} is a {model.metadata.flavor} model, not sklearn; use gitreg.pyfunc.")
     return model.get_raw_model()

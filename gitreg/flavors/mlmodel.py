@@ -19,6 +19,11 @@ from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.signature import Signature
 
 MLMODEL = "MLmodel"
+# the keys of each flavor's section whose value is a path (or a list of paths) inside the model
+_PATH_KEYS = {
+    "python_function": ("python_model", "data", "model_path", "code"),
+    "sklearn": ("pickled_model", "code"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,42 @@ class MLModel:
             data["metadata"] = self.metadata
         (directory / MLMODEL).write_text(yamlio.dump(data))
 
+    def named_paths(self) -> list[tuple[str, object]]:
+        """Every file or directory this ``MLmodel`` names, as (``flavor.key``, value as written).
+
+        What the sklearn and python_function loaders (gitreg's or MLflow's)
+        open, plus the input example and environment files, so that
+        ``gitreg check`` can tell a version naming something outside itself."""
+        out: list[tuple[str, object]] = []
+        if self.input_example is not None:
+            out.append(("saved_input_example_info.artifact_path", self.input_example))
+        for flavor, keys in _PATH_KEYS.items():
+            conf = self.flavors.get(flavor) or {}
+            for key in keys:
+                value = conf.get(key)
+                values = value if isinstance(value, list) else [value]
+                out += [(f"{flavor}.{key}", v) for v in values if v is not None]
+            env = conf.get("env")
+            if isinstance(env, dict):
+                out += [(f"{flavor}.env.{k}", v) for k, v in env.items() if v is not None]
+            elif env is not None:
+                out.append((f"{flavor}.env", env))
+            artifacts = conf.get("artifacts")
+            if isinstance(artifacts, dict):
+                out += [(f"{flavor}.artifacts.{k}", python_artifact(v)) for k, v in artifacts.items()]
+        return out
+
     @classmethod
     def read(cls, directory: Path) -> MLModel:
         path = directory / MLMODEL
         if not path.is_file():
             raise NotFoundError(f"{directory} is not a saved model: it has no {MLMODEL} file.")
-        where = str(path)
-        d = yamlio.load_mapping(path.read_bytes(), where)
+        return cls.from_yaml(path.read_bytes(), str(path))
+
+    @classmethod
+    def from_yaml(cls, raw: bytes | str, where: str) -> MLModel:
+        """Parse an ``MLmodel`` file's text; :class:`InvalidInputError` names ``where``."""
+        d = yamlio.load_mapping(raw, where)
         flavors = d.get("flavors")
         if not isinstance(flavors, dict) or not all(isinstance(v, dict) for v in flavors.values()):
             raise InvalidInputError(f"{where}: 'flavors' must be a mapping of flavor names to mappings.")
@@ -72,6 +106,12 @@ class MLModel:
         meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         run_id = d.get("run_id")
         return cls(flavors, sig, example if isinstance(example, str) else None, str(run_id) if run_id else None, meta)
+
+
+def python_artifact(value: object) -> object:
+    """The path of one python_function ``artifacts`` entry: gitreg writes the
+    path itself, MLflow a mapping ``{path: ..., uri: ...}``."""
+    return value.get("path") if isinstance(value, dict) else value
 
 
 def python_env(requirements: list[str]) -> str:

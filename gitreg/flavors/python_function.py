@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.errors import InvalidInputError
-from gitreg.flavors.mlmodel import MLModel, python_env, requirement
+from gitreg.flavors.loading import Loading, artifact_path, check_pickle_allowed, unpickle
+from gitreg.flavors.mlmodel import MLModel, python_artifact, python_env, requirement
 from gitreg.signature import Signature
 
 MODEL_FILE = "python_model.pkl"
+SERIALIZATION = "cloudpickle"  # the python_model is always a cloudpickle
 ARTIFACTS_DIR = "artifacts"
 
 
@@ -102,28 +104,28 @@ class LoadedPythonModel:
         return self.raw.predict(self.context, data)
 
 
-def load(directory: Path, mlmodel: MLModel) -> LoadedPythonModel:
+def load(directory: Path, mlmodel: MLModel, loading: Loading) -> LoadedPythonModel:
+    """Unpickle the PythonModel and hand it its artifacts. Every path is checked
+    (:func:`~gitreg.flavors.loading.artifact_path`) before anything is unpickled."""
     conf = mlmodel.flavors.get("python_function") or {}
     filename = conf.get("python_model")
     if not filename:
         raise InvalidInputError(
-            f"{directory}: this python_function model has no 'python_model' (loader "
+            f"{loading.label}: this python_function model has no 'python_model' (loader "
             f"{conf.get('loader_module')!r}); gitreg loads pickled PythonModel instances."
         )
-    import cloudpickle
-
-    try:
-        with open(directory / filename, "rb") as fh:
-            model = cloudpickle.load(fh)
-    except ModuleNotFoundError as exc:
-        raise InvalidInputError(f"{directory}: loading {filename} needs the module {exc.name!r}; install it.") from None
-    base = directory.resolve()
-    artifacts = {}
-    for key, rel in (conf.get("artifacts") or {}).items():
-        path = (directory / str(rel)).resolve()
-        if not path.is_relative_to(base):
-            raise InvalidInputError(f"{directory}: artifact {key!r} points outside the model directory.")
-        artifacts[key] = str(path)
+    check_pickle_allowed(SERIALIZATION, "python_function", loading)
+    path = artifact_path(directory, filename, "the python_function flavor's python_model", loading)
+    raw_artifacts = conf.get("artifacts") or {}
+    if not isinstance(raw_artifacts, dict):
+        raise InvalidInputError(f"{loading.label}: the python_function flavor's artifacts must be a mapping.")
+    artifacts = {
+        str(key): str(
+            artifact_path(directory, python_artifact(rel), f"python_function artifact {key!r}", loading, tree=True)
+        )
+        for key, rel in raw_artifacts.items()
+    }
+    model = unpickle(path, str(filename), loading)
     context = PythonModelContext(artifacts)
     if hasattr(model, "load_context"):
         model.load_context(context)

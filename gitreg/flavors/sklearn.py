@@ -13,11 +13,11 @@ written by whoever registered the model.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from gitreg.errors import InvalidInputError
+from gitreg.flavors.loading import Loading, artifact_path, check_pickle_allowed, deserialise, unpickle
 from gitreg.flavors.mlmodel import MLModel, python_env, requirement
 from gitreg.signature import Signature
 
@@ -106,29 +106,33 @@ def _skops() -> Any:
     return skops.io
 
 
-def load(directory: Path, mlmodel: MLModel, trusted_types: Sequence[str] = ()) -> LoadedEstimator:
-    """Load the estimator. ``trusted_types`` (skops only) are the fully
-    qualified type names the loader allows beyond skops' defaults."""
+def serialization_format(mlmodel: MLModel) -> str:
+    """How the estimator file is written, as the ``MLmodel`` says (MLflow's default: cloudpickle)."""
+    fmt = (mlmodel.flavors.get("sklearn") or {}).get("serialization_format", "cloudpickle")
+    return str(fmt)
+
+
+def load(directory: Path, mlmodel: MLModel, loading: Loading) -> LoadedEstimator:
+    """Load the estimator. ``loading.trusted_types`` (skops only) are the fully
+    qualified type names the loader allows beyond skops' defaults; a pickle
+    format is refused before the file is opened when ``loading`` refuses pickles."""
     conf = mlmodel.flavors.get("sklearn") or {}
-    fmt = conf.get("serialization_format", "cloudpickle")
+    fmt = serialization_format(mlmodel)
+    check_pickle_allowed(fmt, "sklearn", loading)
     if fmt not in SERIALIZATIONS:
-        raise InvalidInputError(f"{directory}: sklearn serialization_format {fmt!r} is not supported.")
+        raise InvalidInputError(f"{loading.label}: sklearn serialization_format {fmt!r} is not supported.")
     filename = conf.get("pickled_model", SKOPS_FILE if fmt == "skops" else MODEL_FILE)
-    path = directory / str(filename)
-    if not path.is_file() or path.is_symlink() or not path.resolve().is_relative_to(directory.resolve()):
-        raise InvalidInputError(f"{directory}: the sklearn flavor names {filename!r}, which is not a file.")
+    path = artifact_path(directory, filename, "the sklearn flavor's pickled_model", loading)
+    rel = str(filename)
     if fmt == "skops":
         sio = _skops()
-        untrusted = sorted(sio.get_untrusted_types(file=path))
-        refused = [t for t in untrusted if t not in set(trusted_types)]
+        untrusted = sorted(deserialise(rel, loading, lambda: sio.get_untrusted_types(file=path), "read"))
+        refused = [t for t in untrusted if t not in set(loading.trusted_types)]
         if refused:
             raise InvalidInputError(
-                f"{directory}: {filename} would construct types that are not trusted: {', '.join(refused)}. "
+                f"{loading.label}: {filename} would construct types that are not trusted: {', '.join(refused)}. "
                 "If you trust them, list them in trusted_types: in the registry's registry.yaml, or pass "
                 "trusted_types=[...] to load_model."
             )
-        return LoadedEstimator(sio.load(path, trusted=untrusted))
-    import cloudpickle
-
-    with open(path, "rb") as fh:
-        return LoadedEstimator(cloudpickle.load(fh))
+        return LoadedEstimator(deserialise(rel, loading, lambda: sio.load(path, trusted=untrusted), "read"))
+    return LoadedEstimator(unpickle(path, rel, loading))

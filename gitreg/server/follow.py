@@ -13,6 +13,12 @@ resolved, verified and loaded, off the request path. A version that fails any
 of that is logged and refused, once per subtree id, and the old one keeps
 serving. ``refresh`` runs before every poll: the place to fetch a remote
 registry.
+
+With ``require_signed`` a stage's model is identified by its subtree *and*
+its promotion commit (:func:`gitreg.signatures.promotion_commit`): a signed
+promotion of the version a refused unsigned one left in the stage is a new
+commit with the same tree, and must be picked up without a restart. The
+promotion commits are looked up again only when the stage's head moves.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from gitreg import signatures
 from gitreg.errors import GitregError, InvalidInputError
 from gitreg.pyfunc import PyFuncModel, load_model
-from gitreg.registry import Registry
+from gitreg.registry import Registry, stage_ref
 from gitreg.uri import ModelURI
 
 __all__ = ["Follower", "ModelSet", "Source", "StageSource", "UriSource", "check_followable"]
@@ -47,22 +54,52 @@ class Source(Protocol):
     def describe(self) -> str: ...
 
 
+class _PromotionCommits:
+    """Which commit authorises each model of a stage, cached per stage head."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.heads: dict[str, str | None] = {}
+        self.commits: dict[tuple[str, str], str] = {}
+
+    def ident(self, stage: str, name: str, tree: str) -> str:
+        """``tree`` with the promotion commit of ``name`` on ``stage``: changes when either does."""
+        store = self.registry.store
+        head = store.ref(stage_ref(stage))
+        if self.heads.get(stage, "") != head:
+            self.heads[stage] = head
+            self.commits = {k: v for k, v in self.commits.items() if k[0] != stage}
+        if (stage, name) not in self.commits:
+            found = signatures.promotion_commit(store, head, name) if head else None
+            self.commits[(stage, name)] = found[0] if found else ""
+        return f"{tree}@{self.commits[(stage, name)]}"
+
+
 class UriSource:
     """One model URI (``models:/M/Production``, ``models:/M/3``, a path...)."""
 
-    def __init__(self, uri: ModelURI, registry: Registry | None, require_signed: bool = False) -> None:
+    def __init__(
+        self, uri: ModelURI, registry: Registry | None, require_signed: bool = False, allow_pickle: bool | None = None
+    ) -> None:
         self.uri = uri
         self.registry = registry
         self.require_signed = require_signed
+        self.allow_pickle = allow_pickle
         self.name = uri.name if uri.is_registry else str(uri)
+        self.promotions = _PromotionCommits(registry) if registry is not None and require_signed else None
 
     def probe(self) -> dict[str, str | None]:
         if self.registry is None or not self.uri.is_registry:
             return {self.name: "fixed"}
-        return {self.name: self.registry.current_tree(self.uri)}
+        tree = self.registry.current_tree(self.uri)
+        if tree is not None and self.promotions is not None and self.uri.kind == "stage" and self.uri.stage:
+            return {self.name: self.promotions.ident(self.uri.stage, self.name, tree)}
+        return {self.name: tree}
 
     def load(self, name: str) -> PyFuncModel:
-        return load_model(str(self.uri), self.registry, require_signed=self.require_signed)
+        return load_model(
+            str(self.uri), self.registry, require_signed=self.require_signed, allow_pickle=self.allow_pickle
+        )
 
     def describe(self) -> str:
         return str(self.uri)
@@ -71,17 +108,25 @@ class UriSource:
 class StageSource:
     """Every model in one stage, each at ``/models/<name>/``."""
 
-    def __init__(self, stage: str, registry: Registry, require_signed: bool = False) -> None:
+    def __init__(
+        self, stage: str, registry: Registry, require_signed: bool = False, allow_pickle: bool | None = None
+    ) -> None:
         self.stage = stage
         self.registry = registry
         self.require_signed = require_signed
+        self.allow_pickle = allow_pickle
+        self.promotions = _PromotionCommits(registry) if require_signed else None
 
     def probe(self) -> dict[str, str | None]:
-        return dict(self.registry.stage_trees(self.stage))
+        trees = self.registry.stage_trees(self.stage)
+        if self.promotions is None:
+            return dict(trees)
+        promotions = self.promotions
+        return {name: promotions.ident(self.stage, name, tree) for name, tree in trees.items()}
 
     def load(self, name: str) -> PyFuncModel:
         uri = ModelURI(kind="stage", name=name, stage=self.stage)
-        return load_model(str(uri), self.registry, require_signed=self.require_signed)
+        return load_model(str(uri), self.registry, require_signed=self.require_signed, allow_pickle=self.allow_pickle)
 
     def describe(self) -> str:
         return f"stage {self.stage}"
