@@ -17,6 +17,15 @@ def _registry_location(registry: str | None) -> str | None:
     return registry or (ctx.find_root().obj or {}).get("registry")
 
 
+_no_pickle_option = click.option(
+    "--no-pickle",
+    is_flag=True,
+    help="Refuse versions stored as a pickle (cloudpickle, pickle, joblib; every python_function model) "
+    "before reading them: only skops-format models load. registry.yaml 'loading: {allow_pickle: false}' "
+    "refuses them regardless.",
+)
+
+
 @click.command()
 @click.option("-m", "--model-uri", metavar="URI", help="Model to serve: models:/NAME/VERSION|STAGE|latest, NAME@ALIAS.")
 @click.option(
@@ -25,6 +34,14 @@ def _registry_location(registry: str | None) -> str | None:
     help="Serve every model in STAGE at /models/NAME/invocations and /models/NAME/metadata (no -m).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests naming NAME in Host (besides localhost, 127.0.0.1, [::1] and --host "
+    "unless 0.0.0.0/::); repeatable; '*' accepts any. Others get 421.",
+)
 @click.option("-p", "--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option(
@@ -62,11 +79,13 @@ def _registry_location(registry: str | None) -> str | None:
     is_flag=True,
     help="Load only versions whose tag (and, via a stage or alias, promotion commit) git verifies as signed.",
 )
+@_no_pickle_option
 @registry_option
 def serve(
     model_uri: str | None,
     stage: str | None,
     host: str,
+    allowed_hosts: tuple[str, ...],
     port: int,
     workers: int,
     timeout: int,
@@ -76,6 +95,7 @@ def serve(
     debug: bool,
     no_access_log: bool,
     require_signed: bool,
+    no_pickle: bool,
     registry: str | None,
 ) -> None:
     """Serve a model over HTTP, compatible with MLflow's scoring server.
@@ -92,6 +112,7 @@ def serve(
     import logging
 
     from gitreg.server.app import create_app
+    from gitreg.server.hosts import HostPolicy
     from gitreg.server.runner import ServerOptions, run
 
     logging.basicConfig(
@@ -111,6 +132,8 @@ def serve(
         interval=interval,
         debug=debug,
         require_signed=require_signed,
+        allow_pickle=False if no_pickle else None,
+        allowed_hosts=HostPolicy.build(allowed_hosts, bound=host),
     )
     plural = "worker" if workers == 1 else "workers"
     what = app.describe()
@@ -136,9 +159,15 @@ def serve(
     help="How INPUT is written (default: csv for *.csv, else json), as /invocations reads it.",
 )
 @click.option("-o", "--output-path", metavar="OUTPUT", default=None, help="Write predictions here (default: stdout).")
+@_no_pickle_option
 @registry_option
 def predict(
-    model_uri: str, input_path: str, content_type: str | None, output_path: str | None, registry: str | None
+    model_uri: str,
+    input_path: str,
+    content_type: str | None,
+    output_path: str | None,
+    no_pickle: bool,
+    registry: str | None,
 ) -> None:
     """Score INPUT offline with the parsing and checks of POST /invocations.
 
@@ -159,7 +188,7 @@ def predict(
         raise InvalidInputError(f"Cannot read {input_path}: {exc.strerror}.") from None
     media = "text/csv" if content_type == "csv" else "application/json"
     request = parse_request(body, media)
-    model = load_model(model_uri, _registry_location(registry))
+    model = load_model(model_uri, _registry_location(registry), allow_pickle=False if no_pickle else None)
     out = score(model, request)
     if output_path is None:
         sys.stdout.buffer.write(out + b"\n")

@@ -11,6 +11,14 @@ from gitreg.cli.output import open_registry, registry_option, say, warn
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests naming NAME in Host (besides localhost, 127.0.0.1, [::1] and --host "
+    "unless 0.0.0.0/::); repeatable; '*' accepts any. Others get 421.",
+)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option(
     "--allow-writes",
@@ -18,12 +26,14 @@ from gitreg.cli.output import open_registry, registry_option, say, warn
     help="Show forms that edit descriptions and tags, promote versions and register logged models.",
 )
 @registry_option
-def ui(host: str, port: int, allow_writes: bool, registry: str | None) -> None:
+def ui(host: str, allowed_hosts: tuple[str, ...], port: int, allow_writes: bool, registry: str | None) -> None:
     """Browse the registry in a web browser (read-only unless --allow-writes)."""
     from gitreg.locate import set_registry
+    from gitreg.server.hosts import HostPolicy
     from gitreg.ui.app import Settings
     from gitreg.ui.serve import serve
 
+    hosts = HostPolicy.build(allowed_hosts, bound=host)
     reg = open_registry(registry)
     _check_port_free(host, port)
     set_registry(reg.path)  # logged models are found next to this registry
@@ -31,7 +41,7 @@ def ui(host: str, port: int, allow_writes: bool, registry: str | None) -> None:
         warn([f"--allow-writes on {host}: anyone who can reach this port can change the registry."])
     mode = "writes allowed" if allow_writes else "read-only"
     say(f"Serving registry {reg.path} at http://{host}:{port}/ ({mode}); press Ctrl+C to stop.")
-    serve(Settings(str(reg.path), allow_writes), host, port)
+    serve(Settings(str(reg.path), allow_writes, hosts), host, port)
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import falcon
@@ -27,6 +27,7 @@ from gitreg.registry import Registry
 from gitreg.server import resources
 from gitreg.server.errors import ServerErrors
 from gitreg.server.follow import Follower, ModelSet, StageSource, UriSource, check_followable
+from gitreg.server.hosts import HostGuard, HostPolicy
 
 __all__ = ["DEFAULT_INTERVAL", "DEFAULT_MAX_BODY", "ScoringApp", "create_app"]
 
@@ -84,6 +85,8 @@ def create_app(
     refresh: Callable[[], object] | None = None,
     background_load: bool = False,
     require_signed: bool = False,
+    allowed_hosts: HostPolicy | Iterable[str] = (),
+    allow_pickle: bool | None = None,
 ) -> ScoringApp:
     """Build the scoring app for ``model_uri`` or, with ``stage``, for every model in a stage.
 
@@ -101,26 +104,34 @@ def create_app(
     tracebacks to 500 responses. Bodies over ``max_body`` bytes get a 413.
     ``require_signed`` loads only versions whose tag (and promotion, for a
     stage or alias) git verifies as signed (:mod:`gitreg.signatures`).
+    ``allow_pickle=False`` refuses pickled versions (as
+    :func:`gitreg.pyfunc.load_model`; registry.yaml may refuse them anyway).
+
+    Requests must name ``localhost``, ``127.0.0.1``, ``[::1]`` or one of
+    ``allowed_hosts`` in ``Host`` (else 421), and a write sent with an
+    ``Origin`` must come from that host (else 403): :mod:`gitreg.server.hosts`.
+    Raises InvalidInputError for an allowed host that is not a host name.
     """
     if (model_uri is None) == (stage is None):
         raise InvalidInputError("Give a model URI (-m) or a stage (--stage) to serve, not both and not neither.")
     if max_body < 1:
         raise InvalidInputError(f"max_body must be a positive number of bytes, got {max_body}.")
+    hosts = HostPolicy.of(allowed_hosts)
     if stage is not None:
         canonical = check_stage_name(stage)
         stage_registry = open_registry(registry)
-        source_set = StageSource(canonical, stage_registry, require_signed)
+        source_set = StageSource(canonical, stage_registry, require_signed, allow_pickle)
         models = ModelSet(source_set, keep_missing=False, refresh=refresh or _fetcher(stage_registry))
     else:
         parsed = uris.parse(str(model_uri))
         if follow:
             check_followable(parsed)
         reg = open_registry(registry) if parsed.is_registry else None
-        source = UriSource(parsed, reg, require_signed)
+        source = UriSource(parsed, reg, require_signed, allow_pickle)
         models = ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh or _fetcher(reg))
     follower = Follower(models, interval) if follow else None
 
-    app = ScoringApp(models, follower, media_type=falcon.MEDIA_JSON)
+    app = ScoringApp(models, follower, media_type=falcon.MEDIA_JSON, middleware=[HostGuard(hosts)])
     ServerErrors(debug).install(app)
     on_request = follower.ensure_running if follower is not None else _nothing
     health = resources.Health(models, on_request)

@@ -21,10 +21,13 @@ from gitreg.errors import (
     GitregError,
     InvalidInputError,
 )
+from gitreg.server.hosts import ForeignOrigin, MisdirectedRequest
 from gitreg.server.payload import excerpt
 from gitreg.server.scoring import ModelPredictError
 
 __all__ = [
+    "ForeignOrigin",
+    "MisdirectedRequest",
     "ModelPredictError",
     "ModelUnavailable",
     "PayloadTooLarge",

@@ -1,10 +1,14 @@
 """The registry browser as a Falcon WSGI app: resources fetch registry data,
 :mod:`gitreg.ui.pages` renders it, :mod:`gitreg.ui.errors` maps failures.
 
-Writes exist only when the app is created with ``allow_writes``; each is a
-POST form checked against the CSRF token (:mod:`gitreg.ui.csrf`), answered
-by a redirect to the page it changed (so reloading never repeats it), or by
-the same page with the refusal shown and nothing changed.
+Every request must name an allowed host, and a write must not come from
+another origin (:mod:`gitreg.server.hosts`, the rule the scoring server
+applies too). Writes exist only when the app is created with
+``allow_writes``; each is a POST form checked against the CSRF token
+(:mod:`gitreg.ui.csrf`), answered by a redirect to the page it changed (so
+reloading never repeats it), or by the same page with the refusal shown and
+nothing changed. The message shown after a redirect is chosen by a key in
+its query (``done=``), never read from it.
 """
 
 from __future__ import annotations
@@ -23,21 +27,25 @@ from gitreg.history import model_history
 from gitreg.locate import open_registry
 from gitreg.names import check_stage_name, check_version, is_fixed_stage
 from gitreg.registry import DEFAULT_STAGES, Registry
+from gitreg.registry.proposal import branch_name
+from gitreg.server.hosts import HostGuard, HostPolicy
 from gitreg.ui import errors, pages, snippets
 from gitreg.ui.csrf import COOKIE, FIELD, CsrfGuard
 from gitreg.ui.html import Safe, page, url
 
 STATIC_DIR = Path(__file__).parent / "static"
 PER_PAGE = 50
-# What a redirect after a successful write says on the page it lands on.
+# What a redirect after a successful write says on the page it lands on, by
+# its ``done=`` key; an unknown key says nothing. "proposed" is the version
+# page's own (:meth:`VersionResource.proposed`): it names a branch that exists.
 DONE = {
     "description": "Description saved.",
     "tag_set": "Tag set.",
     "tag_deleted": "Tag deleted.",
     "promoted": "Promoted.",
-    "proposed": "Proposal branch {branch} created: push it and open a pull request to promote.",
     "registered": "Registered as a new version.",
 }
+PROPOSED = "Proposal branch {branch} created: push it and open a pull request to promote."
 CSP = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -48,6 +56,9 @@ CSP = (
 class Settings:
     registry: str  # path of the registry the app browses
     allow_writes: bool = False
+    # Hosts answered besides the loopback names (gitreg.server.hosts): names, or
+    # the policy ``gitreg ui`` builds from its --host and --allowed-host.
+    allowed_hosts: HostPolicy | tuple[str, ...] = ()
 
 
 def _cookie(req: falcon.Request) -> str | None:
@@ -102,8 +113,12 @@ class _Base:
         req: falcon.Request,
         error: str = "",
         status: int = 200,
+        flash: str | None = None,
     ) -> None:
-        flash = DONE.get(req.get_param("done") or "", "").format(branch=req.get_param("branch") or "")
+        """Answer with a whole page; ``flash`` (default: the DONE text of the
+        query's ``done=`` key) is shown unless there is an ``error``."""
+        if flash is None:
+            flash = DONE.get(req.get_param("done") or "", "")
         resp.status = status
         resp.content_type = falcon.MEDIA_HTML
         resp.text = page(title, body, active=active, flash="" if error else flash, error=error)
@@ -229,7 +244,19 @@ class VersionResource(_Base):
             stages=stages,
             forms=self.forms(req),
         )
-        self.send(resp, f"{name} v{ref.version}", body, req=req, error=error, status=status)
+        flash = self.proposed(req, reg, name, ref.version) if req.get_param("done") == "proposed" else None
+        self.send(resp, f"{name} v{ref.version}", body, req=req, error=error, status=status, flash=flash)
+
+    @staticmethod
+    def proposed(req: falcon.Request, reg: Registry, name: str, version: int) -> str:
+        """The flash after a proposal: the branch named by the server from the
+        query's stage, only if that branch exists (else nothing)."""
+        try:
+            stage = check_stage_name(req.get_param("stage") or "")
+        except InvalidInputError:
+            return ""
+        branch = branch_name(name, version, stage)
+        return PROPOSED.format(branch=branch) if reg.store.ref(f"refs/heads/{branch}") else ""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str, version: str) -> None:
         self.render(req, resp, name, version)
@@ -256,7 +283,7 @@ class VersionResource(_Base):
         raw = form.get("stage", "").strip()
         if action == "propose":
             proposal = reg.propose(name, version, raw)
-            return "proposed", "?" + urlencode({"branch": proposal.branch})
+            return "proposed", "?" + urlencode({"stage": proposal.stage})
         if raw.lower() == "none" or is_fixed_stage(raw):
             reg.promote(name, version, raw, archive_existing=form.get("archive_existing") == "1")
         else:
@@ -309,9 +336,16 @@ class RunsResource(_Base):
 
 def create_app(settings: Settings, guard: CsrfGuard | None = None) -> falcon.App:
     """The WSGI app. ``guard`` holds the CSRF secret: pass one made before
-    forking so every worker accepts the tokens the others issued."""
+    forking so every worker accepts the tokens the others issued. Requests
+    naming a host outside ``settings.allowed_hosts`` (and the loopback names)
+    get a 421 page, writes from another origin a 403 page, before the CSRF
+    check. Raises InvalidInputError for an allowed host that is not a host name."""
     guard = guard or CsrfGuard()
-    app = falcon.App(middleware=[_Security(guard, settings.allow_writes)])
+    middleware: list[HostGuard | _Security] = [
+        HostGuard(HostPolicy.of(settings.allowed_hosts)),  # first: nothing else runs for a refused request
+        _Security(guard, settings.allow_writes),
+    ]
+    app = falcon.App(middleware=middleware)
     app.resp_options.secure_cookies_by_default = False
     app.req_options.strip_url_path_trailing_slash = True
     app.add_route("/", ModelsResource(settings, guard))

@@ -17,7 +17,9 @@ from gitreg.server import create_app
 def test_ping_is_503_until_the_model_is_loaded_then_200(registry: Registry, tmp_path: Path) -> None:
     gate = tmp_path / "gate"
     register(registry, "Gated", Gated(str(gate)))
-    client = falcon.testing.TestClient(create_app("models:/Gated/1", background_load=True))
+    client = falcon.testing.TestClient(
+        create_app("models:/Gated/1", background_load=True), headers={"Host": "localhost"}
+    )
 
     for path in ("/ping", "/health"):
         resp = client.simulate_get(path)
@@ -48,7 +50,7 @@ def test_factory_refuses_an_empty_stage_unless_following(registry: Registry) -> 
     with pytest.raises(NotFoundError, match="holds no models"):
         create_app(stage="production")
     app = create_app(stage="production", follow=True)
-    client = falcon.testing.TestClient(app)
+    client = falcon.testing.TestClient(app, headers={"Host": "localhost"})
     try:
         assert client.simulate_get("/ping").status_code == 200
         assert client.simulate_get("/metadata").json == {"stage": "Production", "models": {}}

@@ -86,7 +86,7 @@ class Pipeliner:
     sends batches of pipelined requests back to back, a reader drains answers."""
 
     BATCH = (
-        b"POST /invocations HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n%s" % (len(ROW), ROW.encode())
     ) * 50
 
