@@ -14,9 +14,9 @@ from typing import Any
 
 from gitreg import filters
 from gitreg.entities import ModelVersion, RegisteredModel
-from gitreg.errors import NotFoundError
+from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.locate import open_registry
-from gitreg.names import FIXED_STAGES, check_model_name, check_stage_name, check_version, display_stage, is_fixed_stage
+from gitreg.names import FIXED_STAGES, Stage, check_model_name, check_stage_name, check_version, display_stage
 from gitreg.registry import Registry
 
 
@@ -194,10 +194,11 @@ class Client:
     # -- aliases -----------------------------------------------------------------
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
-        if is_fixed_stage(alias):
-            self.transition_model_version_stage(name, version, alias)
-        else:
-            self.registry.set_alias(check_model_name(name), alias, check_version(version))
+        """A fixed stage named as an alias is a transition to it (MLflow users' way to mean it)."""
+        target = Stage.parse(alias)
+        if target.is_none:
+            raise InvalidInputError(f"{alias!r} cannot be an alias: 'None' means no stage.")
+        self.registry.promote(check_model_name(name), check_version(version), target)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         if self.registry.demote(check_model_name(name), alias) is None:

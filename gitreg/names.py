@@ -10,6 +10,7 @@ macOS and Windows keep working.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from gitreg.errors import InvalidInputError
 
@@ -85,6 +86,47 @@ def display_stage(branch_stage: str) -> str:
 
 def is_fixed_stage(stage: str) -> bool:
     return stage.lower() in {s.lower() for s in FIXED_STAGES}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage or alias as one value, or MLflow's "None" (in no stage).
+
+    ``name`` is the canonical branch name (``production``), ``shown`` the name
+    users see (``Production``: MLflow's spelling for its fixed stages), and
+    ``fixed`` says whether it is one of Staging, Production, Archived, where a
+    version is in at most one (MLflow's ``current_stage``); any other name is
+    an alias. Every interface parses what the user typed into this value once."""
+
+    name: str
+
+    @classmethod
+    def parse(cls, raw: object) -> Stage:
+        """The stage ``raw`` names (case-insensitive); "None" is :data:`NO_STAGE`."""
+        if isinstance(raw, Stage):
+            return raw
+        if isinstance(raw, str) and raw.lower() == "none":
+            return NO_STAGE
+        return cls(check_stage_name(raw))
+
+    @property
+    def is_none(self) -> bool:
+        return self.name == "none"
+
+    @property
+    def fixed(self) -> bool:
+        return is_fixed_stage(self.name)
+
+    @property
+    def shown(self) -> str:
+        return "None" if self.is_none else display_stage(self.name)
+
+    def __str__(self) -> str:
+        return self.shown
+
+
+#: MLflow's "None": a version in no fixed stage.
+NO_STAGE = Stage("none")
 
 
 def check_version(version: object) -> int:

@@ -202,7 +202,8 @@ def promote(
     registry: str | None,
 ) -> None:
     """Move VERSION of NAME to STAGE (Staging, Production, Archived, None or any alias)."""
-    from gitreg.names import display_stage, is_fixed_stage
+    from gitreg.names import Stage, check_version
+    from gitreg.registry.layout import stage_branch, stage_ref
 
     reg = open_registry(registry)
     reg.store.sign_commits = True if sign else None  # None: follow git's commit.gpgsign
@@ -213,21 +214,21 @@ def promote(
 
         propose_and_report(reg, name, version, stage, push=push_)
         return
-    before = None if stage.lower() == "none" else reg.stages_of(name).get(stage.lower())
-    if is_fixed_stage(stage) or stage.lower() == "none":
-        mv = reg.promote(name, version, stage, archive_existing=archive_existing)
-    else:
-        mv = reg.set_alias(name, stage, version)
-    if stage.lower() == "none":
+    target, number = Stage.parse(stage), check_version(version)
+    before = None if target.is_none else reg.stages_of(name).get(target.name)
+    mv = reg.promote(name, number, target, archive_existing=archive_existing)
+    if target.is_none:
         say(f"Moved {name} version {mv.version} out of every stage.")
         return
-    shown = display_stage(stage.lower())
-    head = reg.store.ref(f"refs/heads/stages/{stage.lower()}") or ""
+    head = reg.store.ref(stage_ref(target.name)) or ""
     if before == mv.version:
-        say(f"{name} version {mv.version} is already in {shown}; nothing changed.")
+        say(f"{name} version {mv.version} is already in {target}; nothing changed.")
     else:
         was = f" (was version {before})" if before else ""
-        say(f"Promoted {name} version {mv.version} to {shown}{was} (branch stages/{stage.lower()}, commit {head[:7]}).")
+        say(
+            f"Promoted {name} version {mv.version} to {target}{was} "
+            f"(branch {stage_branch(target.name)}, commit {head[:7]})."
+        )
 
 
 @click.command()

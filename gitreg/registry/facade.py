@@ -19,7 +19,7 @@ from gitreg.config import DEFAULT_STAGES, RegistryConfig
 from gitreg.entities import ModelVersion, RegisteredModel
 from gitreg.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from gitreg.manifest import ModelRecord
-from gitreg.names import check_model_name, check_stage_name
+from gitreg.names import Stage, check_model_name, check_stage_name
 from gitreg.registry import proposal
 from gitreg.registry.deletion import Deletion
 from gitreg.registry.freshness import Freshness
@@ -212,17 +212,32 @@ class Registry:
         return self.get_version(name, version)
 
     def promote(
-        self, name: str, version: int, stage: str, *, archive_existing: bool = False, exclusive_fixed: bool = True
+        self,
+        name: str,
+        version: int,
+        stage: str | Stage,
+        *,
+        archive_existing: bool = False,
+        exclusive_fixed: bool = True,
     ) -> ModelVersion:
-        """Put ``version`` of ``name`` in ``stage``; "None" takes it out of every fixed stage.
+        """Put ``version`` of ``name`` in ``stage``: the one dispatch of every interface.
 
-        With ``exclusive_fixed`` (MLflow's behaviour) a version leaves the other
-        fixed stages it was in; ``archive_existing`` moves the version ``stage``
-        held before to Archived, as MLflow's ``archive_existing_versions``."""
-        if isinstance(stage, str) and stage.lower() == "none":
+        "None" takes the version out of every fixed stage (MLflow's transition
+        to None). A fixed stage (Staging, Production, Archived) holds one
+        version and, with ``exclusive_fixed`` (MLflow's behaviour), the version
+        leaves the other fixed stages; ``archive_existing`` then moves the
+        version the stage held before to Archived, as MLflow's
+        ``archive_existing_versions``. Any other name is an alias: it moves to
+        the version and nothing else changes."""
+        target = Stage.parse(stage)
+        if target.is_none:
             return self.demote_version(name, version)
         ref, held = self.promotion.promote(
-            name, version, stage, archive_existing=archive_existing, exclusive_fixed=exclusive_fixed
+            name,
+            version,
+            target.name,
+            archive_existing=archive_existing and target.fixed,
+            exclusive_fixed=exclusive_fixed,
         )
         return self.model_version(ref, held=held)
 
@@ -247,9 +262,12 @@ class Registry:
         return self.model_version(self.version_ref(name, version), held=held)
 
     def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
-        if not isinstance(alias, str) or alias.lower() == "none":
+        """Point ``alias`` at ``version``; unlike :meth:`promote`, a fixed stage used as an alias
+        keeps the version's other stages."""
+        target = Stage.parse(alias)
+        if target.is_none:
             raise InvalidInputError(f"{alias!r} cannot be an alias: 'None' means no stage.")
-        return self.promote(name, version, alias, exclusive_fixed=False)
+        return self.promote(name, version, target, exclusive_fixed=False)
 
     def delete_version(self, name: str, version: int) -> None:
         """Tombstone a version: it no longer resolves and leaves every stage; its number is never reused."""

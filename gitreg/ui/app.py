@@ -25,7 +25,7 @@ from gitreg.diff import diff_versions
 from gitreg.errors import GitregError, InvalidInputError, NotFoundError
 from gitreg.history import model_history
 from gitreg.locate import open_registry
-from gitreg.names import check_stage_name, check_version, is_fixed_stage
+from gitreg.names import Stage, check_stage_name, check_version, is_fixed_stage
 from gitreg.registry import DEFAULT_STAGES, Registry
 from gitreg.registry.proposal import branch_name
 from gitreg.server.hosts import HostGuard, HostPolicy
@@ -284,10 +284,7 @@ class VersionResource(_Base):
         if action == "propose":
             proposal = reg.propose(name, version, raw)
             return "proposed", "?" + urlencode({"stage": proposal.stage})
-        if raw.lower() == "none" or is_fixed_stage(raw):
-            reg.promote(name, version, raw, archive_existing=form.get("archive_existing") == "1")
-        else:
-            reg.set_alias(name, check_stage_name(raw), version)
+        reg.promote(name, version, Stage.parse(raw), archive_existing=form.get("archive_existing") == "1")
         return "promoted", ""
 
 
