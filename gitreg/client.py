@@ -7,7 +7,6 @@ state of its own, so two clients on one registry always agree.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,10 +31,7 @@ class Client:
         return open_registry(self._registry_arg)
 
     def _flush_warnings(self) -> None:
-        reg = self.registry
-        for w in reg.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        reg.warnings.clear()
+        self.registry.flush_warnings()
 
     # -- registered models -----------------------------------------------------
 

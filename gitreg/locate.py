@@ -64,3 +64,8 @@ def open_registry(registry: str | os.PathLike[str] | Registry | None = None) -> 
             reg = Registry.open(key)
         _open[key] = reg
     return reg
+
+
+def opened() -> list[Registry]:
+    """The registries this process has opened through :func:`open_registry`."""
+    return list(_open.values())

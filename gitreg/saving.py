@@ -199,9 +199,7 @@ def register(
     finally:
         if cleanup is not None:
             cleanup.cleanup()
-    for warning in reg.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    reg.warnings.clear()
+    reg.flush_warnings()
     if not quiet:
         print(f"Created version '{mv.version}' of model '{mv.name}'.", file=sys.stderr)
     if parsed.kind == "run":

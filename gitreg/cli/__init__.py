@@ -61,7 +61,10 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                _flush_registry_warnings()
         except BrokenPipeError:
             exit_broken_pipe()  # the reader of our output went away; git's own pipes raise GitError
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
@@ -77,6 +80,14 @@ class LazyGroup(click.Group):
             if ctx.meta.get("gitreg.traceback"):
                 raise
             report_unexpected(exc)
+
+
+def _flush_registry_warnings() -> None:
+    """What the command's writes left to say goes to stderr (through the library's logger), success or not."""
+    from gitreg import locate
+
+    for reg in locate.opened():
+        reg.flush_warnings()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -12,7 +12,6 @@ from gitreg.cli.output import (
     registry_option,
     say,
     table,
-    warn,
     when,
 )
 
@@ -282,5 +281,4 @@ def delete(name: str, version: str | None, yes: bool, registry: str | None) -> N
         reg.delete_version(name, version)
     else:
         reg.delete_model(name)
-    warn(reg.warnings)
     say(f"Deleted {what}.")

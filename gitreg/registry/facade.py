@@ -10,6 +10,7 @@ composed in (:mod:`gitreg.remote`).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ from gitreg.registry.writer import Writer
 from gitreg.store import MODE_FILE, GitStore, RefUpdate, worktree
 from gitreg.uri import ModelURI
 
+log = logging.getLogger("gitreg")
 _README = (
     "# gitreg model registry\n\nThis repository is a gitreg model registry. Versions are tags "
     "`<model>/v<N>`, stages are branches `stages/<stage>`.\nUse `gitreg models` to list models.\n"
@@ -101,6 +103,17 @@ class Registry:
 
     def close(self) -> None:
         self.store.close()
+
+    def flush_warnings(self) -> list[str]:
+        """Emit what the writes since the last flush left to say (a work tree left behind, a stale
+        mirror, a rebase in progress) through the ``gitreg`` logger, the library's one channel for
+        warnings, and forget them; returns them too. Writes collect them in :attr:`warnings` so that
+        a caller can also show them where the user looks (the UI's page)."""
+        said = list(self.warnings)
+        for warning in said:
+            log.warning("%s", warning)
+        self.warnings.clear()
+        return said
 
     # -- reading -------------------------------------------------------------
 

@@ -145,9 +145,7 @@ class _Base:
     def redirect(self, reg: Registry, to: str, done: str) -> falcon.HTTPSeeOther:
         """The answer to a successful write: the page it changed, saying so.
         Warnings the write left (e.g. a work tree not synced) go to the log."""
-        for warning in reg.warnings:
-            errors.log.warning("%s", warning)
-        reg.warnings.clear()
+        reg.flush_warnings()
         return falcon.HTTPSeeOther(to + ("&" if "?" in to else "?") + f"done={done}")
 
 
