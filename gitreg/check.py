@@ -12,10 +12,17 @@ keeps going after one):
 * every version tag holds ``models/<name>/`` for that name and version;
 * ``main``'s and every stage branch's ``models/<name>/`` equals the subtree
   of the version tag its manifest names;
+* every ``models/<name>/`` on ``main`` has its record ``models/<name>.yaml``,
+  and every model name in the registry is one the current name rules accept;
+* no stage holds an entry readers ignore: a deleted version, a version not
+  registered on ``main``, or a model without a record (what a crash between
+  a delete's two steps leaves);
 * version tags were never moved (see :func:`_check_tag_not_moved`);
 * the promotion policy of ``registry.yaml`` (:mod:`gitreg.policy`), read from
   the trusted base, holds for what each stage holds, or with ``ref`` for
-  what the ref under review changes.
+  what the ref under review changes, including, where it requires signing,
+  that a signed promotion commit is bound to its stage and version
+  (:mod:`gitreg.signatures`).
 
 The cost is linear in the number of versions: one ``git for-each-ref`` for
 all refs, one ``git rev-list`` of ``main``, object reads over the batch
@@ -33,11 +40,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitreg import yamlio
+from gitreg import signatures, yamlio
 from gitreg.errors import GitError, InvalidInputError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
+from gitreg.names import check_model_name
 from gitreg.policy import StagePolicy, parse_policy
 from gitreg.registry import CONFIG_FILE
+from gitreg.registry.reader import is_live
 from gitreg.store import GitStore, RefInfo, audit, lfs
 
 _TAG = re.compile(r"refs/tags/(?P<name>.+)/v(?P<version>[0-9]+)\Z")
@@ -58,11 +67,15 @@ RULES = {
     "tag-moved": "a version tag points somewhere other than where it was registered",
     "record-rewritten": "a record's registration entries were changed",
     "latest-subtree": "main's models/<name>/ differs from its version tag",
+    "orphan-version": "main's models/<name>/ has no record models/<name>.yaml",
+    "model-name": "a model name that the current name rules refuse",
     "stage-subtree": "a stage branch's models/<name>/ differs from its version tag",
+    "stage-stale": "a stage holds a deleted or unregistered version, or a model without a record (readers ignore it)",
     "stage-unknown": "the stage the ref under review is for cannot be told",
     "policy-requires-stage": "the version was never in the stage the policy requires first",
     "policy-metric": "a metric misses the policy's threshold",
     "policy-signature": "neither the stage move nor the version tag carries a valid signature",
+    "policy-signature-binding": "a signed promotion commit does not name the stage, model and version it holds",
 }
 
 
@@ -293,6 +306,8 @@ class _Checker:
             )
         if main is not None:
             self._check_view(main, short_ref(main), main_records, "latest-subtree")
+            self._check_orphans(main, short_ref(main), main_records)
+        self._check_names(main)
 
         reviewing = ref_commit is not None
         for stage, branch in sorted(self.refs.stages.items()):
@@ -487,6 +502,9 @@ class _Checker:
                 continue
             tag = self.refs.tags.get((name, version))
             record = records.get(name)
+            if rule == "stage-subtree" and (record is None or not is_live(record, version)):
+                self._stale(name, version, where, label, record)
+                continue
             if tag is None or tag.tree is None:
                 self.add(name, version, where, rule, f"names version {version} but tag {name}/v{version} is missing.")
                 continue
@@ -504,6 +522,78 @@ class _Checker:
                 continue
             held[name] = tag
         return held
+
+    def _stale(self, name: str, version: int, where: str, label: str, record: ModelRecord | None) -> None:
+        """A stage entry no reader uses: a crash between a delete's two steps (main, then the
+        stages) leaves one. A demote or the next promotion clears it while the model has a record."""
+        stage = label.rsplit("stages/", 1)[-1]
+        if record is None:
+            why = f"model {name!r} has no record on main (it was deleted)"
+            fix = (
+                f"remove it with a commit on stages/{stage} that deletes models/{name}/ "
+                f"(git rm -r models/{name}), or register {name} again and run 'gitreg demote {name} {stage}'"
+            )
+        else:
+            if version in record.deleted:
+                why = f"version {version} was deleted"
+            else:
+                why = f"version {version} is not registered on main (the next version is {record.next_version})"
+            fix = f"clear it with 'gitreg demote {name} {stage}' (the next promotion of {name} to {stage} does too)"
+        self.add(
+            name,
+            version,
+            where,
+            "stage-stale",
+            f"holds version {version} but {why}; readers ignore it. To tidy, {fix}.",
+        )
+
+    def _check_orphans(self, rev: str, label: str, records: dict[str, ModelRecord]) -> None:
+        """A version directory on main whose record is missing: e.g. left by an old gitreg when a
+        model named ``<name>.yaml`` wrote its version directory over ``<name>``'s record."""
+        models = self.store.read_tree(f"{rev}:models") or {}
+        for entry in sorted(models.values(), key=lambda e: e.name):
+            clash = models.get(f"{entry.name}.yaml")
+            if not entry.is_tree or entry.name in records or (clash is not None and not clash.is_tree):
+                continue  # a record that does not parse is a schema finding already
+            over = ""
+            if clash is not None and clash.is_tree:
+                over = f" (models/{entry.name}.yaml is the version directory of a model named '{entry.name}.yaml')"
+            self.add(
+                entry.name,
+                None,
+                f"{label}:models/{entry.name}/",
+                "orphan-version",
+                f"main holds a version directory for {entry.name!r} but no record models/{entry.name}.yaml{over}; "
+                "gitreg does not list the model. Restore the record from history "
+                f"(git log -- models/{entry.name}.yaml) "
+                "or remove the directory with a commit.",
+            )
+
+    def _check_names(self, main: str | None) -> None:
+        """Every model name the registry holds (records and version directories on main, stage
+        entries, tags) must pass today's name rules; the first place each bad name is seen is reported."""
+        seen: dict[str, str] = {}
+        for rev, label in [(main, short_ref(main or "main")), *((b, short_ref(b)) for b in self.refs.stages.values())]:
+            if rev is None:
+                continue
+            for entry in (self.store.read_tree(f"{rev}:models") or {}).values():
+                name = entry.name if entry.is_tree else entry.name[:-5] if entry.name.endswith(".yaml") else None
+                if name is not None:
+                    seen.setdefault(name, f"{label}:models/{entry.name}{'/' if entry.is_tree else ''}")
+        for tag in self.refs.tags.values():
+            seen.setdefault(tag.name, tag.ref)
+        for name, where in sorted(seen.items()):
+            try:
+                check_model_name(name)
+            except InvalidInputError as exc:
+                self.add(
+                    name,
+                    None,
+                    where,
+                    "model-name",
+                    f"{exc} An older gitreg accepted it; its files may overwrite another model's. Re-register the "
+                    "versions under a valid name and delete this one with git.",
+                )
 
     def _tree_differences(self, want: str, got: str) -> list[str]:
         a, b = self._files(want), self._files(got)
@@ -607,19 +697,43 @@ class _Checker:
                     f"{policy.stage} requires {threshold}; version {tag.version} has {actual:g}.",
                 )
         if policy.require_signed:
-            move = audit.last_commit_touching(self.store, rev, f"models/{name}")
-            ok, why = audit.verify_commit(self.store, move) if move else (False, "no commit")
-            if not ok:
-                tag_ok, tag_why = audit.verify_tag(self.store, tag.ref)
-                if not tag_ok:
-                    self.add(
-                        name,
-                        tag.version,
-                        where,
-                        "policy-signature",
-                        f"{policy.stage} requires a signature: the stage move commit {(move or '')[:12]} "
-                        f"({why or 'unsigned'}) and tag {tag.short} ({tag_why or 'unsigned'}) carry no valid one.",
-                    )
+            self._check_signed(policy, name, tag, rev, label, where)
+
+    def _check_signed(self, policy: StagePolicy, name: str, tag: _Tag, rev: str, label: str, where: str) -> None:
+        """Some valid signature: the stage's promotion commit (:mod:`gitreg.signatures`, first
+        parents), else the last commit of any parent that changed ``models/<name>/`` (a pull
+        request's own commit, merged by a forge), else the version tag. A valid promotion commit
+        must also be bound to this stage and version, as a signed-only server requires."""
+        bound = signatures.stage_signature(self.store, rev, name)
+        if bound.valid:
+            if not bound.authorises.names(policy.stage, name, tag.version):
+                self.add(
+                    name,
+                    tag.version,
+                    where,
+                    "policy-signature-binding",
+                    f"the signed promotion commit {(bound.commit or '')[:12]} authorises {bound.authorises}, but "
+                    f"{label} holds {name} version {tag.version} in {policy.stage}; a signed-only server refuses "
+                    f"it. Promote it with 'gitreg promote {name} {tag.version} {policy.stage} --sign'.",
+                )
+            return
+        move = audit.last_commit_touching(self.store, rev, f"models/{name}")
+        if move is not None and move != bound.commit:
+            ok, why = audit.verify_commit(self.store, move)
+            if ok:
+                return
+        else:
+            why = bound.why if move else "no commit"
+        tag_ok, tag_why = audit.verify_tag(self.store, tag.ref)
+        if not tag_ok:
+            self.add(
+                name,
+                tag.version,
+                where,
+                "policy-signature",
+                f"{policy.stage} requires a signature: the stage move commit {(move or '')[:12]} "
+                f"({why or 'unsigned'}) and tag {tag.short} ({tag_why or 'unsigned'}) carry no valid one.",
+            )
 
     def _trees_ever_held(self, branch: str, name: str) -> set[str]:
         key = (branch, name)

@@ -22,8 +22,12 @@ from gitreg.store import MODE_TREE, RefUpdate, audit
 Moves = dict[str, VersionRef | None]  # stage -> the version models/<name>/ becomes (None: removed)
 
 
-def stage_updates(reader: Reader, name: str, moves: dict[str, str | None], message: str) -> list[RefUpdate]:
-    """One new commit per stage that changes, setting its ``models/<name>/``; compare-and-swapped."""
+def stage_updates(
+    reader: Reader, name: str, moves: dict[str, str | None], message: str, messages: dict[str, str] | None = None
+) -> list[RefUpdate]:
+    """One new commit per stage that changes, setting its ``models/<name>/``; compare-and-swapped.
+    Each commit's message is ``messages[stage]`` if given, else ``message``: a promotion's commit
+    names (in its trailers) the one stage and version it authorises."""
     store = reader.store
     updates = []
     for stage, tree in moves.items():
@@ -35,7 +39,8 @@ def stage_updates(reader: Reader, name: str, moves: dict[str, str | None], messa
             continue
         if root is None and tree is None:
             continue
-        updates.append(RefUpdate(branch, store.write_commit(new, [head] if head else [], message), head))
+        said = (messages or {}).get(stage, message)
+        updates.append(RefUpdate(branch, store.write_commit(new, [head] if head else [], said), head))
     return updates
 
 
@@ -100,13 +105,24 @@ class Promotion:
             ref = self.read.version_ref(name, version, record=record) if version is not None else None
             held = self.read.stages_of(name, record=record)
             moves, message = decide(ref, record, held)
+            messages = self._messages(moves, held, message)
             trees = {s: (r.tree if r else None) for s, r in moves.items()}
-            updates = stage_updates(self.read, name, trees, message)
+            updates = stage_updates(self.read, name, trees, message, messages)
             after = {s: v for s, v in held.items() if s not in moves}
             after.update({s: r.version for s, r in moves.items() if r is not None})
             return Plan(after, message.splitlines()[0], updates, leases=[lease(MAIN, head)])
 
         return self.writer.write(plan, what=f"the stages of {name!r}")
+
+    def _messages(self, moves: Moves, held: dict[str, int], message: str) -> dict[str, str]:
+        """A promotion message of its own for every stage a move puts a version in besides the one
+        the write is about (Archived, with ``archive_existing``), so each commit authorises its stage."""
+        first = next(iter(moves), None)
+        return {
+            s: self.message(ref, s, held.get(s))
+            for s, ref in moves.items()
+            if ref is not None and s != first and message.startswith("Promote")
+        }
 
     def promote(
         self, name: str, version: int, stage: str, *, archive_existing: bool = False, exclusive_fixed: bool = True

@@ -54,6 +54,11 @@ def last_commit_touching(store: GitStore, rev: str, path: str) -> str | None:
     return out or None
 
 
+def signs_commits(store: GitStore) -> bool:
+    """Whether ``store`` signs the commits it writes (``sign_commits``, else git's ``commit.gpgsign``)."""
+    return store._signing("commit")
+
+
 def _verifies(store: GitStore, command: str, rev: str) -> tuple[bool, str]:
     proc = subprocess.run(
         ["git", f"--git-dir={store.git_dir}", command, rev],
