@@ -21,7 +21,7 @@ Every write (register, rename, delete, promote, alias, metadata) is a
 
 A lost compare-and-swap anywhere is :class:`RefConflict`: the plan is made
 again on the new heads, with back-off, under one :class:`RetryPolicy`. Refs
-are abandoned (deleted if still ours) only after the commit point failed in a
+are abandoned (deleted, or moved back, if still ours) only after the commit point failed in a
 way that proves it did not happen (a lease refused, a remote's explicit
 refusal); any other failure keeps them, since the write may have reached a
 remote, and a write that reached the remote is never undone.
@@ -123,15 +123,21 @@ class Writer:
             raise
 
     def _abandon(self, prepared: list[RefUpdate]) -> None:
-        """Delete the refs this writer's prepare step created, where they are still its own. A branch it
-        moved keeps the move: what the move added is not read until a commit point names it."""
-        created = [RefUpdate(u.ref, None, u.new) for u in prepared if u.new and u.old is None]
-        if not created:
+        """Undo this writer's prepare step where its refs are still its own: delete what it created,
+        move back what it moved. Nothing read them (the commit point never named them); a ref
+        someone moved on since is left as it is, and what our commit added there stays unread."""
+        undo = [RefUpdate(u.ref, u.old, u.new) for u in prepared if u.new]
+        if not undo:
             return
         try:
-            self.store.update_refs(created, "gitreg: abandon")
+            self.store.update_refs(undo, "gitreg: abandon")
         except GitregError:
-            pass  # replaced meanwhile, or unreachable: a leftover is never read (see Plan)
+            # one of them moved on (or the remote is unreachable): undo the others one by one
+            for u in undo:
+                try:
+                    self.store.update_refs([u], "gitreg: abandon")
+                except GitregError:
+                    pass
 
     def _landed(self, plan: Plan[Any]) -> None:
         if self.store.stale:
