@@ -105,22 +105,28 @@ def _schema_from(raw: object, where: str) -> Schema | None:
             raw = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InvalidInputError(f"{where}: not valid JSON ({exc.msg}).") from None
+        except (ValueError, RecursionError):  # an integer of thousands of digits; nesting deeper than Python recurses
+            raise InvalidInputError(f"{where}: JSON too large or too deeply nested to be a schema.") from None
     if not isinstance(raw, list) or not raw:
         raise InvalidInputError(f"{where}: expected a non-empty list of column or tensor specs.")
     if all(isinstance(s, dict) and s.get("type") == "tensor" for s in raw):
-        spec = raw[0].get("tensor-spec") or {}
-        shape = spec.get("shape")
-        if not isinstance(spec.get("dtype"), str) or not isinstance(shape, list):
-            raise InvalidInputError(f"{where}: tensor spec needs 'dtype' and 'shape'.")
-        return TensorSpec(spec["dtype"], tuple(int(s) for s in shape))
+        spec = raw[0].get("tensor-spec")
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        if not isinstance(spec, dict) or not isinstance(spec.get("dtype"), str) or not isinstance(shape, list):
+            raise InvalidInputError(f"{where}: tensor spec needs 'dtype' (text) and 'shape' (a list).")
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= -1 for n in shape):
+            raise InvalidInputError(f"{where}: tensor shape must be a list of sizes (-1 for any), got {shape!r:.60}.")
+        return TensorSpec(spec["dtype"], tuple(shape))
     cols = []
     for i, s in enumerate(raw):
         if not isinstance(s, dict) or s.get("type") not in COLUMN_TYPES:
             raise InvalidInputError(f"{where}[{i}]: type must be one of {', '.join(COLUMN_TYPES)}.")
-        name = s.get("name")
+        name, required = s.get("name"), s.get("required", True)
         if name is not None and not isinstance(name, str):
             raise InvalidInputError(f"{where}[{i}]: column name must be a string.")
-        cols.append(ColSpec(s["type"], name, bool(s.get("required", True))))
+        if not isinstance(required, bool):
+            raise InvalidInputError(f"{where}[{i}]: 'required' must be true or false.")
+        cols.append(ColSpec(s["type"], name, required))
     return tuple(cols)
 
 
