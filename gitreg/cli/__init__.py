@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sync": ("gitreg.cli.remote_cmds", "sync", "Pull, then push, a cloned registry."),
     "serve": ("gitreg.cli.serve_cmds", "serve", "Serve a model (or a stage) over HTTP, MLflow-compatible."),
     "predict": ("gitreg.cli.serve_cmds", "predict", "Score a JSON or CSV file offline with a model."),
+    "export": ("gitreg.cli.ship_cmds", "export", "Write a verified copy of a version to a directory."),
+    "dockerfile": ("gitreg.cli.ship_cmds", "dockerfile", "Print a Dockerfile for an image serving a version."),
 }
 
 

@@ -24,7 +24,7 @@ from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.locate import open_registry
 from gitreg.names import check_stage_name, display_stage
 from gitreg.registry import Registry
-from gitreg.server import resources
+from gitreg.server import resources, v2
 from gitreg.server.errors import ServerErrors
 from gitreg.server.follow import Follower, ModelSet, StageSource, UriSource, check_followable
 from gitreg.server.hosts import HostGuard, HostPolicy
@@ -93,7 +93,8 @@ def create_app(
     One model: ``POST /invocations``, ``GET /metadata``. A stage:
     ``POST /models/<name>/invocations``, ``GET /models/<name>/metadata`` and
     ``GET /metadata`` listing them all. Both: ``GET /ping``, ``/health``,
-    ``/version``.
+    ``/version``, and the Open Inference Protocol's ``/v2/...`` endpoints
+    (:mod:`gitreg.server.v2`) for the same models.
 
     The model is loaded before this returns (so a bad URI or a tampered
     version fails here: NotFoundError, IntegrityError, InvalidInputError),
@@ -131,7 +132,7 @@ def create_app(
         models = ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh or _fetcher(reg))
     follower = Follower(models, interval) if follow else None
 
-    app = ScoringApp(models, follower, media_type=falcon.MEDIA_JSON, middleware=[HostGuard(hosts)])
+    app = ScoringApp(models, follower, media_type=falcon.MEDIA_JSON, middleware=[v2.ProtocolErrors(), HostGuard(hosts)])
     ServerErrors(debug).install(app)
     on_request = follower.ensure_running if follower is not None else _nothing
     health = resources.Health(models, on_request)
@@ -146,6 +147,7 @@ def create_app(
     else:
         app.add_route("/invocations", invocations)
         app.add_route("/metadata", resources.Metadata(models))
+    v2.add_routes(app, models, version=gitreg.__version__, max_body=max_body, on_request=on_request)
 
     if background_load:
         threading.Thread(target=_load_logged, args=(models,), name="gitreg-load", daemon=True).start()

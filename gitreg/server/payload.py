@@ -38,7 +38,15 @@ import pandas as pd
 from gitreg.errors import GitregError, InvalidInputError
 from gitreg.signature import Rows
 
-__all__ = ["ParsedRequest", "UnsupportedMediaType", "dumps_predictions", "excerpt", "parse_request"]
+__all__ = [
+    "ParsedRequest",
+    "UnsupportedMediaType",
+    "dumps_json",
+    "dumps_predictions",
+    "excerpt",
+    "parse_request",
+    "read_json",
+]
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -194,6 +202,12 @@ def parse_request(body: bytes, content_type: str | None) -> ParsedRequest:
     if fmt == "pandas-records":
         return ParsedRequest(_records_frame(doc, "a format=pandas-records body"), None, True)
     return _parse_modern(doc)
+
+
+def read_json(body: bytes) -> Any:
+    """A UTF-8 JSON body decoded, refused as :func:`parse_request` refuses one
+    (:class:`~gitreg.errors.InvalidInputError` pointing at the problem)."""
+    return _load_json(_decode(body))
 
 
 def _decode(body: bytes | str) -> str:
@@ -384,7 +398,16 @@ def dumps_predictions(predictions: Any, legacy: bool) -> bytes:
     """
     try:
         value = _prepare(predictions)
-        doc = value if legacy else {"predictions": value}
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise GitregError(f"the model's predictions cannot be encoded as JSON: {_describe(exc)}") from None
+    return dumps_json(value if legacy else {"predictions": value})
+
+
+def dumps_json(doc: Any) -> bytes:
+    """``doc`` as a strict JSON body with the rules of :func:`dumps_predictions`
+    (arrays and pandas objects anywhere inside it included); raises
+    :class:`~gitreg.errors.GitregError` for values JSON cannot carry."""
+    try:
         try:
             text = json.dumps(doc, default=_default, allow_nan=False)
         except (ValueError, TypeError):

@@ -21,7 +21,7 @@ from gitreg.server.follow import ModelSet
 from gitreg.server.payload import excerpt, parse_request
 from gitreg.server.scoring import score
 
-__all__ = ["Health", "Invocations", "Metadata", "StageMetadata", "Version", "metadata_of", "read_body"]
+__all__ = ["Health", "Invocations", "Metadata", "StageMetadata", "Version", "metadata_of", "missing_model", "read_body"]
 
 _CHUNK = 1 << 20
 
@@ -86,13 +86,14 @@ class Invocations:
         self.on_request()
         model = self.models.get(name or self.models.default_name)
         if model is None:
-            raise _missing(self.models, name)
+            raise missing_model(self.models, name)
         body = score(model, parse_request(read_body(req, self.max_body), req.content_type))
         resp.content_type = falcon.MEDIA_JSON
         resp.data = body
 
 
-def _missing(models: ModelSet, name: str | None) -> GitregError:
+def missing_model(models: ModelSet, name: str | None) -> GitregError:
+    """Why no model answers to ``name``: still loading or none served (503), not served here (404)."""
     if not models.loaded:
         return ModelUnavailable("the model is still loading; retry shortly (GET /ping answers 200 when ready)")
     if name is None:
@@ -136,7 +137,7 @@ class Metadata:
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str | None = None) -> None:
         model = self.models.get(name or self.models.default_name)
         if model is None:
-            raise _missing(self.models, name)
+            raise missing_model(self.models, name)
         _json(resp, metadata_of(model))
 
 
@@ -149,6 +150,6 @@ class StageMetadata:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         if not self.models.loaded:
-            raise _missing(self.models, None)
+            raise missing_model(self.models, None)
         models = self.models.models
         _json(resp, {"stage": self.stage, "models": {n: metadata_of(m) for n, m in sorted(models.items())}})
