@@ -6,15 +6,16 @@ state of its own, so two clients on one registry always agree.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gitreg import filters
-from gitreg.entities import ModelVersion, RegisteredModel
+from gitreg import filters, overview
+from gitreg.entities import ModelVersion, PagedList, RegisteredModel
 from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.locate import open_registry
+from gitreg.manifest import ModelRecord
 from gitreg.names import FIXED_STAGES, Stage, check_model_name, check_stage_name, check_version, display_stage
 from gitreg.registry import Registry
 
@@ -46,27 +47,42 @@ class Client:
         return self.registry.get_model(name)
 
     def search_registered_models(
-        self, filter_string: str | None = None, max_results: int = 100_000
-    ) -> list[RegisteredModel]:
-        clauses = filters.parse(filter_string)
+        self,
+        filter_string: str | None = None,
+        max_results: int = filters.MODELS.default_max_results,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        """MLflow's search: the models ``filter_string`` selects (``name`` and
+        ``tags.<key>``; see :mod:`gitreg.filters`), sorted by ``order_by``
+        (``name``, ``creation_timestamp``, ``last_updated_timestamp``, each
+        ``ASC`` or ``DESC``; default and tie-breaker ``name ASC``), at most
+        ``max_results`` (1 to 1000) of them. The list's ``token`` is the
+        ``page_token`` of the next page, None on the last. Only the models on
+        the page are described unless the order needs every candidate's
+        latest version. Raises InvalidInputError for a malformed filter,
+        order, size or token."""
+        grammar = filters.MODELS
+        flt = filters.parse_model_filter(filter_string)
+        order = filters.parse_order_by(order_by, grammar)
+        size = filters.check_max_results(max_results, grammar)
+        query = filters.Query(grammar, flt, order)
+        offset = query.offset(page_token)
         reg = self.registry
-        out = []
-        name_clauses = [c for c in clauses if c.key == "name"]
-        stages = reg.stage_names()  # listed once, not once per model
-        names = [n for n in reg.model_names() if filters.matcher(name_clauses, _constant(n))]
-        with reg.store.snapshot():
-            reg.prefetch_models(names, stages)
-            for name in names:
-                model = reg.get_model(name, stages=stages)
+        selected = _select_models(reg, flt, need_records={o.key for o in order} != {"name"})
+        if all(o.key in ("name", "creation_timestamp") for o in order):
 
-                def get(key: str, m: RegisteredModel = model) -> str | None:
-                    return m.name if key == "name" else m.tags.get(key[5:])
+            def key_of(item: tuple[str, ModelRecord | None], key: str) -> object:
+                name, record = item
+                return record.created if key == "creation_timestamp" and record is not None else name
 
-                if filters.matcher(clauses, get):
-                    out.append(model)
-                if len(out) >= max_results:
-                    break
-        return out
+            ordered = filters.sort(selected, order, key_of)
+            page = _describe_models(reg, [name for name, _ in ordered[offset : offset + size]])
+            total = len(ordered)
+        else:
+            described = filters.sort(_describe_models(reg, [name for name, _ in selected]), order, getattr)
+            page, total = described[offset : offset + size], len(described)
+        return PagedList(page, query.token(offset + size) if offset + size < total else None)
 
     def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
         model = self.registry.update_model(name, description)
@@ -117,48 +133,134 @@ class Client:
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         return self.registry.get_version(check_model_name(name), check_version(version))
 
-    def search_model_versions(self, filter_string: str | None = None, max_results: int = 100_000) -> list[ModelVersion]:
-        clauses = filters.parse(filter_string)
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = filters.VERSIONS.default_max_results,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        """MLflow's search: the versions ``filter_string`` selects (``name``,
+        ``version_number``, ``run_id``, ``source_path``, ``tags.<key>``; see
+        :mod:`gitreg.filters`), sorted by ``order_by`` (``name``,
+        ``version_number``, ``creation_timestamp``, ``last_updated_timestamp``;
+        default MLflow's ``last_updated_timestamp DESC, name ASC,
+        version_number DESC``), at most ``max_results`` (1 to 200,000). The
+        list's ``token`` is the ``page_token`` of the next page, None on the last.
+
+        A ``name =`` or ``name IN`` clause limits the models read to those;
+        ordered by name and version number only, versions are read in order
+        until the page is full, so ``search_model_versions("name='M'",
+        order_by=["version_number DESC"], max_results=1)`` reads one version.
+        Raises InvalidInputError for a malformed filter, order, size or token."""
+        grammar = filters.VERSIONS
+        flt = filters.parse_version_filter(filter_string)
+        order = filters.parse_order_by(order_by, grammar)
+        size = filters.check_max_results(max_results, grammar)
+        query = filters.Query(grammar, flt, order)
+        offset = query.offset(page_token)
         reg = self.registry
-        exact = [c.value for c in clauses if c.key == "name" and c.op == "="]
-        names = exact[:1] if exact else reg.model_names()
-        out: list[ModelVersion] = []
-        for name in names:
+        # What the record on main answers (name, number, tags) is tested before any version is read.
+        cheap = flt.only(lambda c: c.key in ("name", "version_number") or c.tag is not None)
+        costly = flt.only(lambda c: c not in cheap.clauses)
+        candidates: list[tuple[str, int, ModelRecord]] = []
+        for name in _candidate_names(reg, flt):
             try:
-                versions = reg.list_versions(name)
+                record = reg.record(name)
             except NotFoundError:
                 continue
-            for mv in sorted(versions, key=lambda v: v.version, reverse=True):
-
-                def get(key: str, mv: ModelVersion = mv) -> str | None:
-                    if key.startswith("tags."):
-                        return mv.tags.get(key[5:])
-                    value = getattr(mv, key, None)
-                    return None if value is None else str(value)
-
-                if filters.matcher(clauses, get):
-                    out.append(mv)
-                if len(out) >= max_results:
-                    return out
-        return out
+            for number in reg.version_numbers(name, record):
+                tags = record.version_notes(number).tags
+                if cheap.matches(_fields(name=name, version_number=number, tags=tags)):
+                    candidates.append((name, number, record))
+        reader = _VersionReader(reg)
+        end = offset + size
+        if all(o.key in ("name", "version_number") for o in order):
+            ordered = filters.sort(candidates, order, lambda c, key: c[0] if key == "name" else c[1])
+            if not costly:
+                page = [mv for mv in map(reader.read, ordered[offset:end]) if mv is not None]
+                return PagedList(page, query.token(end) if end < len(ordered) else None)
+            found: list[ModelVersion] = []
+            for candidate in ordered:
+                mv = reader.read(candidate)
+                if mv is not None and costly.matches(_version_fields(mv)):
+                    found.append(mv)
+                    if len(found) > end:
+                        break
+        else:
+            read = (reader.read(c) for c in candidates)
+            matched = [mv for mv in read if mv is not None and costly.matches(_version_fields(mv))]
+            found = filters.sort(matched, order, _version_sort_key)
+        return PagedList(found[offset:end], query.token(end) if end < len(found) else None)
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
-        """For each stage asked (default: every fixed stage and "None"), the
-        version it holds; for "None", the newest version in no stage."""
+        """For each stage asked (default, or an empty list: every fixed stage and
+        "None"), the newest version it holds; for "None", the newest version in
+        no fixed stage. A stage may also be an alias. Reads the versions it
+        returns and no others."""
         reg = self.registry
-        versions = reg.list_versions(name)
-        wanted = [s.lower() for s in (stages or [*FIXED_STAGES, "None"])]
-        out = []
+        record = reg.record(check_model_name(name))
+        held = reg.stages_of(name)
+        wanted: list[Stage] = []
+        for asked in stages or [*FIXED_STAGES, "None"]:
+            parsed = Stage.parse(asked)
+            if parsed not in wanted:
+                wanted.append(parsed)
+        numbers: list[int] = []
         for stage in wanted:
-            if stage == "none":
-                free = [v for v in versions if v.current_stage == "None"]
-                if free:
-                    out.append(free[-1])
-                continue
-            canon = check_stage_name(stage)
-            holders = [v for v in versions if v.current_stage.lower() == canon or canon in v.aliases]
-            out.extend(holders[-1:])
-        return out
+            if stage.is_none:
+                in_fixed = {v for s, v in held.items() if Stage(s).fixed}
+                free = [n for n in reg.version_numbers(name, record) if n not in in_fixed]
+                found = free[-1] if free else None
+            else:
+                found = held.get(stage.name)
+            if found is not None and found not in numbers:
+                numbers.append(found)
+        return [reg.model_version(reg.version_ref(name, n, record=record), record, held) for n in numbers]
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Register the version ``src_model_uri`` (a ``models:/`` URI: a version,
+        stage, alias or latest) names as the next version of ``dst_name``,
+        creating that model if it does not exist, as MLflow's
+        ``copy_model_version``. The copy has the source's files (verified
+        against its manifest), flavor, signature, metrics, params, run id,
+        source, description and tags; it is a new version, in no stage."""
+        from gitreg import package
+        from gitreg import uri as uris
+        from gitreg.cache import materialize
+
+        check_model_name(dst_name)
+        parsed = uris.parse(str(src_model_uri))
+        if not parsed.is_registry:
+            raise InvalidInputError(
+                f"Unsupported source model URI {str(src_model_uri)!r}: copy_model_version copies a registry "
+                "version, named with a 'models:/' URI such as models:/NAME/1 or models:/NAME@champion."
+            )
+        reg = self.registry
+        ref = reg.resolve(parsed).ref
+        src = reg.model_version(ref, held={})
+        directory = materialize(reg.store, ref.tree, ref.manifest, f"{ref.name} version {ref.version} ({ref.tag})")
+        pkg = package.from_directory(
+            directory,
+            source=src.source or src.uri,
+            metrics=src.metrics,
+            params=src.params,
+            run_id=src.run_id,
+        )
+        # Exactly the version's artifacts: the cache directory also holds its own bookkeeping files.
+        artifacts = {a.path for a in ref.manifest.artifacts}
+        pkg = dataclasses.replace(pkg, files=tuple(f for f in pkg.files if f in artifacts))
+        copied = reg.register(dst_name, pkg, description=src.description, tags=src.tags, create=True)
+        self._flush_warnings()
+        return copied
+
+    def get_model_version_stages(self, name: str, version: int | str) -> list[str]:
+        """The stages the version can be moved to: "None" and the stages
+        ``registry.yaml`` declares (by default MLflow's Staging, Production,
+        Archived). Raises NotFoundError if the version does not exist."""
+        reg = self.registry
+        reg.version_ref(check_model_name(name), check_version(version))
+        return ["None", *(display_stage(s) for s in reg.config().stages)]
 
     def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
         mv = self.registry.update_version(check_model_name(name), check_version(version), description=description)
@@ -218,6 +320,101 @@ class Client:
 MlflowClient = Client
 
 
-def _constant(value: str) -> Callable[[str], str | None]:
-    """A filter field getter that answers ``value`` whatever the field."""
-    return lambda _key: value
+def model_names_matching(registry: Registry, filter_string: str | None) -> list[str]:
+    """The names of the registered models an MLflow filter selects (what
+    :meth:`Client.search_registered_models` finds, without describing each
+    model), in the registry's listing order. Raises InvalidInputError for a
+    malformed filter."""
+    selected = _select_models(registry, filters.parse_model_filter(filter_string), need_records=False)
+    return sorted((name for name, _ in selected), key=str.lower)
+
+
+def _candidate_names(reg: Registry, flt: filters.Filter) -> list[str]:
+    """The model names ``flt``'s name clauses allow: from the filter itself when
+    it names them (``name =``, ``name IN``), so no other model is read."""
+    exact = flt.exact_names()
+    names = reg.model_names() if exact is None else sorted(n for n in exact if _is_model_name(n))
+    by_name = flt.on("name")
+    return [n for n in names if by_name.matches(_fields(name=n))]
+
+
+def _select_models(reg: Registry, flt: filters.Filter, *, need_records: bool) -> list[tuple[str, ModelRecord | None]]:
+    """The models ``flt`` selects, each with its record when one was read
+    (always with ``need_records``, and whenever a clause needs a tag)."""
+    names = _candidate_names(reg, flt)
+    if not need_records and flt.exact_names() is None and not flt.on(filters.TAG_PREFIX):
+        return [(n, None) for n in names]
+    found = overview.records(reg, names)  # existence too, for names taken from the filter
+    return [(n, rec) for n, rec in found.items() if flt.matches(_fields(name=n, tags=rec.tags))]
+
+
+def _describe_models(reg: Registry, names: list[str]) -> list[RegisteredModel]:
+    """``get_model`` for each of ``names``, fetched in a batch; a model deleted meanwhile is left out."""
+    stages = reg.stage_names()  # listed once, not once per model
+    out = []
+    with reg.store.snapshot():
+        reg.prefetch_models(names, stages)
+        for name in names:
+            try:
+                out.append(reg.get_model(name, stages=stages))
+            except NotFoundError:
+                continue
+    return out
+
+
+class _VersionReader:
+    """Model versions read one at a time, each model's stages listed once."""
+
+    def __init__(self, reg: Registry) -> None:
+        self.reg = reg
+        self.held: dict[str, dict[str, int]] = {}
+
+    def read(self, candidate: tuple[str, int, ModelRecord]) -> ModelVersion | None:
+        name, number, record = candidate
+        if name not in self.held:
+            self.held[name] = self.reg.stages_of(name)
+        try:
+            ref = self.reg.version_ref(name, number, record=record)
+        except NotFoundError:  # deleted since the record was read
+            return None
+        return self.reg.model_version(ref, record, self.held[name])
+
+
+def _fields(*, name: str, version_number: int | None = None, tags: dict[str, str] | None = None) -> filters.Getter:
+    """A filter getter over what a model's record answers without reading a version."""
+
+    def get(key: str) -> str | int | None:
+        if key == "name":
+            return name
+        if key == "version_number":
+            return version_number
+        return (tags or {}).get(key[len(filters.TAG_PREFIX) :]) if key.startswith(filters.TAG_PREFIX) else None
+
+    return get
+
+
+def _version_fields(mv: ModelVersion) -> filters.Getter:
+    def get(key: str) -> str | int | None:
+        if key.startswith(filters.TAG_PREFIX):
+            return mv.tags.get(key[len(filters.TAG_PREFIX) :])
+        fields: dict[str, str | int | None] = {
+            "name": mv.name,
+            "version_number": mv.version,
+            "run_id": mv.run_id,
+            "source_path": mv.source,
+        }
+        return fields.get(key)
+
+    return get
+
+
+def _version_sort_key(mv: ModelVersion, key: str) -> object:
+    return mv.version if key == "version_number" else getattr(mv, key)
+
+
+def _is_model_name(name: str) -> bool:
+    try:
+        check_model_name(name)
+    except InvalidInputError:
+        return False
+    return True

@@ -6,10 +6,25 @@ them unchanged; ``commit`` and ``tag`` are gitreg's own additions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from gitreg.signature import Signature
+
+T = TypeVar("T")
+
+
+class PagedList(list[T]):
+    """One page of search results, as MLflow's ``PagedList``: a list, plus
+    ``token`` to pass as ``page_token`` for the next page (None on the last)."""
+
+    def __init__(self, items: Iterable[T] = (), token: str | None = None) -> None:
+        super().__init__(items)
+        self.token = token
+
+    def to_list(self) -> list[T]:
+        return list(self)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from gitreg.cli.output import (
@@ -14,6 +18,8 @@ from gitreg.cli.output import (
     table,
     when,
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.command()
@@ -77,22 +83,87 @@ def register(
     say(f"Created version '{mv.version}' of model '{mv.name}' (tag {mv.tag}, commit {mv.commit[:7]}).")
 
 
+def _search_options(keys: str, default_order: str) -> Callable[[F], F]:
+    """--order-by, --max-results and --page-token: MLflow's search paging, for ``models`` and ``versions``."""
+
+    def add(f: F) -> F:
+        f = click.option(
+            "--page-token",
+            default=None,
+            metavar="TOKEN",
+            help="Continue a search from the page a previous --max-results call ended at (its token).",
+        )(f)
+        f = click.option(
+            "--max-results",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Show at most N, then print the next page's token on stderr (default: all).",
+        )(f)
+        return click.option(
+            "--order-by",
+            "order_by",
+            multiple=True,
+            metavar="'KEY [ASC|DESC]'",
+            help=f"Sort by KEY: {keys} (repeatable; default: {default_order}).",
+        )(f)
+
+    return add
+
+
+def _pages(search: Callable[..., Any], max_results: int | None, page_token: str | None, limit: int) -> list[Any]:
+    """One page when --max-results is given (its next token printed on stderr), else every page."""
+    found: list[Any] = []
+    token = page_token
+    while True:
+        page = search(max_results=limit if max_results is None else max_results, page_token=token)
+        found.extend(page)
+        token = page.token
+        if token is None or max_results is not None:
+            break
+    if token is not None:
+        click.echo(f"More results: repeat with --page-token {token}", err=True)
+    return found
+
+
 @click.command()
 @click.option(
-    "--filter", "filter_string", default=None, help="MLflow filter, e.g. \"name LIKE 'Log%'\" or \"tags.team='x'\"."
+    "--filter",
+    "filter_string",
+    default=None,
+    metavar="FILTER",
+    help="MLflow filter on name and tags, e.g. \"name LIKE 'Log%'\" or \"tags.team = 'x' AND name != 'y'\".",
 )
+@_search_options("name, creation_timestamp, last_updated_timestamp", "name ASC")
 @json_option
 @registry_option
-def models(filter_string: str | None, as_json: bool, registry: str | None) -> None:
+def models(
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    max_results: int | None,
+    page_token: str | None,
+    as_json: bool,
+    registry: str | None,
+) -> None:
     """List registered models with their latest version and stages."""
     from gitreg.client import Client
+    from gitreg.filters import MODELS
 
-    found = Client(open_registry(registry)).search_registered_models(filter_string)
+    client = Client(open_registry(registry))
+    found = _pages(
+        functools.partial(client.search_registered_models, filter_string, order_by=list(order_by) or None),
+        max_results,
+        page_token,
+        MODELS.max_results,
+    )
     if as_json:
         print_json([m.to_dict() for m in found])
         return
     if not found:
-        say("No registered models. Register one with 'gitreg register NAME SOURCE'.")
+        if filter_string or page_token:
+            say("No registered models match.")
+        else:
+            say("No registered models. Register one with 'gitreg register NAME SOURCE'.")
         return
     rows = []
     for m in found:
@@ -113,16 +184,49 @@ def _version_rows(versions: list) -> list[tuple]:
 
 @click.command()
 @click.argument("name")
+@click.option(
+    "--filter",
+    "filter_string",
+    default=None,
+    metavar="FILTER",
+    help='MLflow filter on version_number, run_id, source_path and tags, e.g. "version_number > 2 AND '
+    "tags.validated = 'yes'\".",
+)
+@_search_options("version_number, creation_timestamp, last_updated_timestamp", "version_number ASC")
 @json_option
 @registry_option
-def versions(name: str, as_json: bool, registry: str | None) -> None:
-    """List the versions of model NAME, oldest first."""
-    found = open_registry(registry).list_versions(name)
+def versions(
+    name: str,
+    filter_string: str | None,
+    order_by: tuple[str, ...],
+    max_results: int | None,
+    page_token: str | None,
+    as_json: bool,
+    registry: str | None,
+) -> None:
+    """List the versions of model NAME, oldest first (or as --order-by says)."""
+    from gitreg.client import Client
+    from gitreg.filters import VERSIONS, parse_version_filter
+
+    reg = open_registry(registry)
+    reg.record(name)  # a model that does not exist is an error, not an empty list
+    if filter_string:
+        parse_version_filter(filter_string)  # refused with positions in what the user typed
+    search = functools.partial(
+        Client(reg).search_model_versions,
+        f"name = '{name}'" + (f" AND {filter_string}" if filter_string else ""),
+        order_by=list(order_by) or ["version_number ASC"],
+    )
+    found = _pages(search, max_results, page_token, VERSIONS.max_results)
     if as_json:
         print_json([v.to_dict() for v in found])
         return
     if not found:
-        say(f"Model '{name}' has no versions yet.")
+        say(
+            f"No versions of model '{name}' match."
+            if filter_string or page_token
+            else f"Model '{name}' has no versions yet."
+        )
         return
     table(("VERSION", "STAGES", "METRICS", "CREATED", "AUTHOR", "COMMIT"), _version_rows(found))
 
@@ -215,13 +319,19 @@ def promote(
         return
     target, number = Stage.parse(stage), check_version(version)
     before = None if target.is_none else reg.stages_of(name).get(target.name)
+    head_before = None if target.is_none else reg.store.ref(stage_ref(target.name))
     mv = reg.promote(name, number, target, archive_existing=archive_existing)
     if target.is_none:
         say(f"Moved {name} version {mv.version} out of every stage.")
         return
     head = reg.store.ref(stage_ref(target.name)) or ""
-    if before == mv.version:
+    if before == mv.version and head == head_before:
         say(f"{name} version {mv.version} is already in {target}; nothing changed.")
+    elif before == mv.version:  # the same version, promoted again as a signed commit
+        say(
+            f"Promoted {name} version {mv.version} to {target} again "
+            f"(signed commit {head[:7]} on {stage_branch(target.name)})."
+        )
     else:
         was = f" (was version {before})" if before else ""
         say(

@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 
 import falcon
 
-from gitreg import overview, runs, saving
+from gitreg import filters, overview, runs, saving
+from gitreg.client import model_names_matching
 from gitreg.diff import diff_versions
 from gitreg.errors import GitregError, InvalidInputError, NotFoundError
 from gitreg.history import model_history
@@ -176,14 +177,25 @@ class ModelsResource(_Base):
         query = (req.get_param("q") or "").strip()
         error, status = "", 200
         try:
-            names = overview.search(reg, query)
+            # A query with a comparison in it is an MLflow filter, parsed as the client parses
+            # one: a malformed filter is the page's error (400), never an empty listing.
+            if filters.looks_like_filter(query):
+                names = model_names_matching(reg, query)
+            else:
+                names = overview.search(reg, query)
         except InvalidInputError as exc:
             names, error, status = [], str(exc), errors.status_for(exc)
         pages_total = max(1, math.ceil(len(names) / PER_PAGE))
         page_no = min(req.get_param_as_int("page", min_value=1) or 1, pages_total)
         shown = overview.summaries(reg, names[(page_no - 1) * PER_PAGE : page_no * PER_PAGE])
         body = pages.models_page(
-            shown, query=query, total=len(names), page_no=page_no, pages=pages_total, per_page=PER_PAGE
+            shown,
+            query=query,
+            total=len(names),
+            page_no=page_no,
+            pages=pages_total,
+            per_page=PER_PAGE,
+            refused=bool(error),
         )
         self.send(resp, "Models", body, req=req, error=error, status=status)
 

@@ -9,8 +9,17 @@ from gitreg.ui.pages.common import first_line, tag_chips
 
 
 def models_page(
-    summaries: list[ModelSummary], *, query: str, total: int, page_no: int, pages: int, per_page: int
+    summaries: list[ModelSummary],
+    *,
+    query: str,
+    total: int,
+    page_no: int,
+    pages: int,
+    per_page: int,
+    refused: bool = False,
 ) -> Safe:
+    """The listing; with ``refused`` (the query was a malformed filter, whose
+    message the page shows) only the search box, to correct it in."""
     search = render(
         '<form method="get" action="/" class="search" role="search">'
         '<input type="search" name="q" value="$q" placeholder="Filter by name or tag, or an MLflow filter: '
@@ -61,6 +70,8 @@ def models_page(
         prev = link(url(q=query or None, page=page_no - 1), "← Previous") if page_no > 1 else Safe("")
         nxt = link(url(q=query or None, page=page_no + 1), "Next →") if page_no < pages else Safe("")
         pager = render('<nav class="pager">$p<span>Page $n of $t</span>$x</nav>', p=prev, n=page_no, t=pages, x=nxt)
+    if refused:
+        count = listing = pager = Safe("")
     return render(
         '<div class="page-head"><h1>Registered models</h1></div>$search$count$listing$pager',
         search=search,
