@@ -17,9 +17,10 @@ from pathlib import Path
 
 from gitreg.errors import IntegrityError
 from gitreg.manifest import MANIFEST_FILE, Artifact, Manifest
+from gitreg.registry.layout import version_dir
 from gitreg.store import GitStore, lfs
 
-_READY = ".gitreg-complete"
+_LEGACY_READY = ".gitreg-complete"  # the marker older gitreg left inside a cache entry
 
 
 def cache_root() -> Path:
@@ -78,7 +79,8 @@ def _tampered(label: str, a: Artifact, sha: str, size: int) -> IntegrityError:
 def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> Path:
     """The local directory holding version ``tree``, verified."""
     target = cache_root() / "models" / tree
-    if (target / _READY).exists():
+    if target.is_dir():  # entries appear by an atomic rename of a complete directory
+        (target / _LEGACY_READY).unlink(missing_ok=True)  # not an artifact: registering from here would copy it
         verify_directory(target, manifest, f"{label} (cached in {target})")
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +94,7 @@ def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> P
             dest.parent.mkdir(parents=True, exist_ok=True)
             pointer = lfs.parse_pointer(data) if len(data) != a.size else None
             if pointer is not None and pointer.sha256 == a.sha256:
-                shutil.copyfile(lfs.open_object(store, pointer, f"models/{manifest.name}/{a.path}"), dest)
+                shutil.copyfile(lfs.open_object(store, pointer, f"{version_dir(manifest.name)}/{a.path}"), dest)
                 sha, size = file_sha256(dest)
             else:
                 sha, size = hashlib.sha256(data).hexdigest(), len(data)
@@ -100,7 +102,6 @@ def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> P
             if sha != a.sha256 or size != a.size:
                 raise _tampered(label, a, sha, size)
         (tmp / MANIFEST_FILE).write_text(manifest.to_yaml())
-        (tmp / _READY).touch()
         try:
             os.rename(tmp, target)
         except OSError:  # another process materialised it first
