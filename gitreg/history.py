@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitreg.registry import Registry, StageMove
+from gitreg.registry.layout import model_tags
 
 _GITHUB_MERGE = re.compile(r"^Merge pull request #(?P<number>\d+) from (?P<branch>\S+)")
 _BRANCH_MERGE = re.compile(r"^Merge (?:remote-tracking )?branch '(?P<branch>[^']+)'")
@@ -101,13 +102,13 @@ def model_history(
     registry.record(name)
     events = []
     if not stages:
-        prefix = f"refs/tags/{name}/v"
-        tags = [ref for ref in registry.store.ref_oids(f"refs/tags/{name}/") if ref[len(prefix) :].isdigit()]
+        prefix = model_tags(name) + "v"
+        tags = [ref for ref in registry.store.ref_oids(model_tags(name)) if ref[len(prefix) :].isdigit()]
         if latest is not None:
             tags = sorted(tags, key=lambda ref: int(ref[len(prefix) :]))[-latest:] if latest > 0 else []
             infos = registry.store.list_refs(*tags) if tags else []
         else:
-            infos = registry.store.list_refs(f"refs/tags/{name}/")
+            infos = registry.store.list_refs(model_tags(name))
         for info in infos:
             tail = info.ref[len(prefix) :]
             if tail.isdigit():

@@ -18,6 +18,7 @@ from gitreg import filters
 from gitreg.errors import GitregError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
 from gitreg.registry import MAIN, STAGE_PREFIX, Registry
+from gitreg.registry.layout import record_path
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
             continue
         raw = store.read_blob(record_entry.oid)
         try:
-            record = ModelRecord.from_yaml(raw or b"", f"models/{name}.yaml")
+            record = ModelRecord.from_yaml(raw or b"", record_path(name))
         except GitregError:
             continue
         latest = latest_created = None
@@ -82,13 +83,7 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
                 version_of_tree[latest_entry.oid] = latest
             except GitregError:
                 pass
-        stages = {}
-        for stage, trees in sorted(stage_models.items()):
-            subtree = trees.get(name)
-            if subtree is not None:
-                v = version_in(subtree, f"stages/{stage}:models/{name}/{MANIFEST_FILE}")
-                if v is not None:
-                    stages[stage] = v
+        stages = _stage_versions(name, stage_models, version_in)
         out.append(
             ModelSummary(
                 name=record.name,
@@ -103,6 +98,20 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
     return out
 
 
+def _stage_versions(
+    name: str, stage_models: dict[str, dict[str, str]], version_in: Callable[[str, str], int | None]
+) -> dict[str, int]:
+    """stage -> the version of ``name`` its subtree holds, for the stages that hold one."""
+    stages = {}
+    for stage, trees in sorted(stage_models.items()):
+        subtree = trees.get(name)
+        if subtree is not None:
+            v = version_in(subtree, f"stages/{stage}:models/{name}/{MANIFEST_FILE}")
+            if v is not None:
+                stages[stage] = v
+    return stages
+
+
 def records(registry: Registry, names: Iterable[str]) -> dict[str, ModelRecord]:
     """The mutable records of ``names`` (to filter by tag), one blob read each."""
     store = registry.store
@@ -114,7 +123,7 @@ def records(registry: Registry, names: Iterable[str]) -> dict[str, ModelRecord]:
         if raw is None:
             continue
         try:
-            out[name] = ModelRecord.from_yaml(raw, f"models/{name}.yaml")
+            out[name] = ModelRecord.from_yaml(raw, record_path(name))
         except GitregError:
             continue
     return out

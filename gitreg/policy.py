@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gitreg import yamlio
 from gitreg.errors import InvalidInputError
 from gitreg.names import check_stage_name
 
@@ -106,7 +105,3 @@ def parse_policy(config: dict[str, Any], where: str) -> dict[str, StagePolicy]:
             require_signed=signed,
         )
     return out
-
-
-def load_policy(raw: bytes, where: str) -> dict[str, StagePolicy]:
-    return parse_policy(yamlio.load_mapping(raw, where), where)

@@ -11,60 +11,27 @@ enforces the signature stored at registration.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gitreg import uri as uris
-from gitreg.cache import materialize, read_artifact
-from gitreg.config import RegistryConfig
 from gitreg.errors import InvalidInputError
-from gitreg.flavors import Loaded, check_allowed
+from gitreg.flavors import Loaded
 from gitreg.flavors import load as load_flavor
-from gitreg.flavors.loading import Loading
-from gitreg.flavors.mlmodel import MLMODEL, MLModel
+from gitreg.flavors.mlmodel import MLModel
 from gitreg.flavors.python_function import PythonModel, PythonModelContext
 from gitreg.flavors.python_function import save as _save_python
+from gitreg.materialize import ModelMetadata
+from gitreg.materialize import locate as _locate
+from gitreg.materialize import materialized as materialized  # where it used to live
+from gitreg.materialize import pickle_refusal as pickle_refusal
+from gitreg.materialize import registry_config as registry_config
 from gitreg.registry import Registry
 from gitreg.saving import ModelInfo
 from gitreg.signature import ColSpec, Rows, Signature, enforce, enforce_columns, rows_as_array
 
 __all__ = ["ModelMetadata", "PyFuncModel", "PythonModel", "PythonModelContext", "load_model", "log_model", "save_model"]
-
-
-@dataclass(frozen=True)
-class ModelMetadata:
-    """Where a loaded model came from."""
-
-    name: str | None
-    version: int | None
-    resolved_from: str  # "version", "latest", a stage/alias, or "path"
-    commit: str | None
-    tag: str | None
-    tree: str | None
-    flavor: str
-    signature: Signature | None
-    run_id: str | None
-    path: str
-    loaded_at: float
-    uri: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "resolved_from": self.resolved_from,
-            "commit": self.commit,
-            "tag": self.tag,
-            "tree": self.tree,
-            "flavor": self.flavor,
-            "signature": self.signature.to_dict() if self.signature else None,
-            "run_id": self.run_id,
-            "uri": self.uri,
-            "loaded_at": self.loaded_at,
-        }
 
 
 class PyFuncModel:
@@ -125,87 +92,6 @@ class PyFuncModel:
         return self._loaded.raw
 
     unwrap_python_model = get_raw_model
-
-
-def materialized(parsed: uris.ModelURI, registry: str | os.PathLike[str] | Registry | None = None) -> Path:
-    """The verified local directory of a registry URI's version."""
-    path, _, _ = _locate(parsed, registry)
-    return path
-
-
-def registry_config(registry: Registry) -> RegistryConfig:
-    """The registry's ``registry.yaml`` on main, parsed: what its loaders trust."""
-    return RegistryConfig.from_yaml(registry.store.read_blob("refs/heads/main:registry.yaml") or b"{}")
-
-
-def pickle_refusal(allow_pickle: bool | None, config: RegistryConfig | None) -> str | None:
-    """Why pickles are refused for this load, or None when they are allowed.
-
-    The registry's ``loading: {allow_pickle: false}`` is a floor: no argument
-    lifts it. The caller's ``allow_pickle=False`` (``--no-pickle``) makes any
-    load stricter; ``allow_pickle=True`` or None leaves the registry's choice."""
-    if config is not None and not config.loading.allow_pickle:
-        return "the registry's registry.yaml sets loading: {allow_pickle: false}, which no argument overrides"
-    if allow_pickle is False:
-        return "allow_pickle=False / --no-pickle"
-    return None
-
-
-def _locate(
-    parsed: uris.ModelURI,
-    registry: Any,
-    require_signed: bool = False,
-    trusted_types: Sequence[str] | None = None,
-    allow_pickle: bool | None = None,
-) -> tuple[Path, ModelMetadata, Loading]:
-    from gitreg import runs
-    from gitreg.locate import open_registry
-
-    now = time.time()
-    if require_signed and not parsed.is_registry:
-        raise InvalidInputError(f"{parsed} is not a registry version: only registry versions can be signed.")
-    if parsed.kind == "path" or parsed.kind == "run":
-        if parsed.kind == "run":
-            assert parsed.run_id and parsed.path
-            path = runs.model_dir(parsed.run_id, parsed.path)
-        else:
-            path = Path(str(parsed.path)).expanduser().absolute()
-            if path.name == "MLmodel":
-                path = path.parent
-        mlmodel = MLModel.read(path)
-        meta = ModelMetadata(
-            None, None, parsed.kind, None, None, None, mlmodel.flavor, mlmodel.signature,
-            mlmodel.run_id, str(path), now, str(parsed),
-        )  # fmt: skip
-        loading = Loading(str(path), None, tuple(trusted_types or ()), pickle_refusal(allow_pickle, None))
-        return path, meta, loading
-    reg = open_registry(registry)
-    resolved = reg.resolve(parsed)
-    if require_signed:
-        from gitreg.signatures import require_signed as check_signed
-
-        check_signed(reg, resolved, parsed.stage if parsed.kind == "stage" else None)
-    ref = resolved.ref
-    m = ref.manifest
-    config = registry_config(reg)
-    loading = Loading(
-        f"models:/{ref.name}/{ref.version}",
-        frozenset(a.path for a in m.artifacts),
-        tuple(config.trusted_types if trusted_types is None else trusted_types),
-        pickle_refusal(allow_pickle, config),
-    )
-    label = f"{ref.name} version {ref.version} ({ref.tag})"
-    if loading.pickle_refused is not None:
-        # Refuse a pickled version before fetching and writing its artifacts.
-        raw = read_artifact(reg.store, ref.tree, m, MLMODEL, label)
-        if raw is not None:
-            check_allowed(MLModel.from_yaml(raw, f"{loading.label}: {MLMODEL}"), m.flavor, loading)
-    path = materialize(reg.store, ref.tree, m, label)
-    meta = ModelMetadata(
-        ref.name, ref.version, resolved.via, ref.commit, ref.tag, ref.tree, m.flavor, m.signature,
-        m.provenance.run_id, str(path), now, str(parsed),
-    )  # fmt: skip
-    return path, meta, loading
 
 
 def load_model(

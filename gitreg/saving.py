@@ -42,9 +42,9 @@ class ModelInfo:
     def model_version(self) -> ModelVersion | None:
         if self.registered_model_version is None or self.registered_model_name is None:
             return None
-        from gitreg.client import Client
+        from gitreg.locate import open_registry
 
-        return Client().get_model_version(self.registered_model_name, self.registered_model_version)
+        return open_registry().get_version(self.registered_model_name, self.registered_model_version)
 
 
 def write_example(directory: Path, example: Any) -> str:
@@ -169,6 +169,7 @@ def register(
     from gitreg import package
     from gitreg.locate import open_registry
     from gitreg.names import check_model_name
+    from gitreg.registry.layout import MAIN, at, record_path
 
     check_model_name(name)
     reg = open_registry(registry)
@@ -181,12 +182,12 @@ def register(
             assert parsed.run_id and parsed.path
             directory = runs.model_dir(parsed.run_id, parsed.path)
         else:
-            from gitreg.pyfunc import materialized
+            from gitreg.materialize import materialized
 
             directory = materialized(parsed, reg)
         pkg = package.from_directory(directory, source=str(parsed), metrics=metrics, params=params, run_id=run_id)
     try:
-        exists = reg.store.read(f"refs/heads/main:models/{name}.yaml") is not None
+        exists = reg.store.read(at(MAIN, record_path(name))) is not None
         if not quiet:
             if exists:
                 print(

@@ -21,14 +21,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitreg.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
-from gitreg.registry import MAIN, STAGE_PREFIX, Registry
+from gitreg.registry import MAIN, Registry
+from gitreg.registry.layout import (
+    BRANCH_PREFIX,
+    CONFIG_FILE,
+    MAIN_BRANCH,
+    ORIGIN_BRANCH_PREFIX,
+    ORIGIN_TAG_PREFIX,
+    STAGE_BRANCH_PREFIX,
+    TAG_PREFIX,
+    at,
+    branch_ref,
+    short_ref,
+)
 from gitreg.store import RefConflict, RefUpdate, worktree
 from gitreg.store import remote as git_remote
 
-TRACKING = "refs/remotes/origin/"
-REMOTE_TAGS = "refs/gitreg/origin-tags/"  # the remote's tags, kept apart from ours until they are checked
+TRACKING = ORIGIN_BRANCH_PREFIX
+REMOTE_TAGS = ORIGIN_TAG_PREFIX  # the remote's tags, kept apart from ours until they are checked
 _KEPT = "local/"  # where the pull's advice keeps a clone's diverged branches
-_FETCH = ("+refs/heads/*:" + TRACKING + "*", "+refs/tags/*:" + REMOTE_TAGS + "*")
+_FETCH = (f"+{BRANCH_PREFIX}*:{TRACKING}*", f"+{TAG_PREFIX}*:{REMOTE_TAGS}*")
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ class SyncResult:
 
 
 def _registry_branch(short: str) -> bool:
-    return short == "main" or short.startswith("stages/")
+    return short == MAIN_BRANCH or short.startswith(STAGE_BRANCH_PREFIX)
 
 
 def _origin(registry: Registry) -> str:
@@ -75,18 +87,18 @@ def pull(registry: Registry) -> SyncResult:
     branches, tags = _fetch(registry)
     updates, moved, added, diverged = [], [], [], []
     for short, theirs in sorted(branches.items()):
-        ours = store.ref(f"refs/heads/{short}")
-        if ours == theirs or (ours is not None and git_remote.is_ancestor(store, theirs, ours)):
+        ours = store.ref(branch_ref(short))
+        if ours == theirs or (ours is not None and store.is_ancestor(theirs, ours)):
             continue
-        if ours is None or git_remote.is_ancestor(store, ours, theirs):
-            updates.append(RefUpdate(f"refs/heads/{short}", theirs, ours))
+        if ours is None or store.is_ancestor(ours, theirs):
+            updates.append(RefUpdate(branch_ref(short), theirs, ours))
             moved.append(short)
         else:
             diverged.append(short)
     for name, theirs in sorted(tags.items()):
-        ours = store.ref(f"refs/tags/{name}")
+        ours = store.ref(TAG_PREFIX + name)
         if ours is None:
-            updates.append(RefUpdate(f"refs/tags/{name}", theirs, None))
+            updates.append(RefUpdate(TAG_PREFIX + name, theirs, None))
             added.append(name)
         elif ours != theirs:
             diverged.append(f"tag {name}")
@@ -118,31 +130,31 @@ def _take_theirs(registry: Registry, branches: dict[str, str], tags: dict[str, s
     ``git reset --keep``, which keeps uncommitted edits or refuses."""
     store = registry.store
     git = f"git -C {shlex.quote(str(registry.path))}"
-    head = (store.git_dir / "HEAD").read_text().strip().removeprefix("ref: refs/heads/")
+    head = (store.git_dir / "HEAD").read_text().strip().removeprefix("ref: " + BRANCH_PREFIX)
     steps: list[str] = []
-    ours_only = {ref[len("refs/heads/") :] for ref in store.ref_oids("refs/heads/")} - set(branches)
+    ours_only = {ref[len(BRANCH_PREFIX) :] for ref in store.ref_oids(BRANCH_PREFIX)} - set(branches)
     for short in sorted(b for b in ours_only if _registry_branch(b)):
         steps.append(f"{git} branch -M {short} {_KEPT}{short}")
     for short, theirs in sorted(branches.items()):
-        ours = store.ref(f"refs/heads/{short}")
-        if ours is None or ours == theirs or git_remote.is_ancestor(store, ours, theirs):
+        ours = store.ref(branch_ref(short))
+        if ours is None or ours == theirs or store.is_ancestor(ours, theirs):
             continue
         # behind is pulled; ahead or diverged is ours, which may name versions about to go
         steps.append(f"{git} branch -f {_KEPT}{short} {short}")
         if short == head:
             steps.append(f"{git} reset --keep {TRACKING}{short}")
         else:
-            steps.append(f"{git} update-ref refs/heads/{short} {TRACKING}{short}")
+            steps.append(f"{git} update-ref {branch_ref(short)} {TRACKING}{short}")
     # our tags the remote lacks or holds otherwise, unless a branch it has
     # contains them: left in place, push would publish versions main never had
-    our_tags = {ref[len("refs/tags/") :]: oid for ref, oid in store.ref_oids("refs/tags/").items()}
+    our_tags = {ref[len(TAG_PREFIX) :]: oid for ref, oid in store.ref_oids(TAG_PREFIX).items()}
     stray = {name for name, oid in our_tags.items() if tags.get(name) != oid}
     only_ours = {name for name in stray if name not in tags}
     for theirs in set(branches.values()):  # one call per branch, not one per tag
         if not only_ours:
             break
-        out = store.git("for-each-ref", "--format=%(refname)", f"--no-merged={theirs}", "refs/tags/")
-        contained = only_ours - {r.removeprefix("refs/tags/") for r in out.decode().splitlines()}
+        out = store.git("for-each-ref", "--format=%(refname)", f"--no-merged={theirs}", TAG_PREFIX)
+        contained = only_ours - {r.removeprefix(TAG_PREFIX) for r in out.decode().splitlines()}
         stray -= contained
         only_ours -= contained
     if stray:
@@ -157,18 +169,19 @@ def push(registry: Registry) -> SyncResult:
     store = registry.store
     branches, tags = _fetch(registry)
     updates, moved, added, behind = [], [], [], []
-    ours_branches = {ref[11:]: oid for ref, oid in store.ref_oids("refs/heads/").items() if _registry_branch(ref[11:])}
+    ours_branches = {short_ref(ref): oid for ref, oid in store.ref_oids(BRANCH_PREFIX).items()}
+    ours_branches = {short: oid for short, oid in ours_branches.items() if _registry_branch(short)}
     for short, ours in sorted(ours_branches.items()):
         theirs = branches.get(short)
         if ours == theirs:
             continue
-        if theirs is None or git_remote.is_ancestor(store, theirs, ours):
-            updates.append(RefUpdate(f"refs/heads/{short}", ours, theirs))
+        if theirs is None or store.is_ancestor(theirs, ours):
+            updates.append(RefUpdate(branch_ref(short), ours, theirs))
             moved.append(short)
-        elif not git_remote.is_ancestor(store, ours, theirs):
+        elif not store.is_ancestor(ours, theirs):
             behind.append(short)
-    for ref, oid in store.ref_oids("refs/tags/").items():
-        name = ref[10:]
+    for ref, oid in store.ref_oids(TAG_PREFIX).items():
+        name = ref[len(TAG_PREFIX) :]
         if name not in tags:
             updates.append(RefUpdate(ref, oid, None))
             added.append(name)
@@ -202,8 +215,8 @@ def clone(url: str, path: Path) -> tuple[Registry, SyncResult]:
         raise AlreadyExistsError(f"{path} exists and is not an empty directory; give 'gitreg clone' a new path.")
     existed = path.exists()
     try:
-        store = git_remote.clone(url, path, MAIN[len("refs/heads/") :])
-        if store.read(f"{MAIN}:registry.yaml") is None:
+        store = git_remote.clone(url, path, MAIN_BRANCH)
+        if store.read(at(MAIN, CONFIG_FILE)) is None:
             raise NotFoundError(f"{url} is a git repository but not a gitreg registry (no registry.yaml on main).")
         head = store.ref(MAIN)
         assert head is not None
@@ -217,5 +230,5 @@ def clone(url: str, path: Path) -> tuple[Registry, SyncResult]:
         else:
             shutil.rmtree(path, ignore_errors=True)
         raise
-    stages = tuple(b for b in result.branches if b.startswith(STAGE_PREFIX[11:]))
+    stages = tuple(b for b in result.branches if b.startswith(STAGE_BRANCH_PREFIX))
     return registry, SyncResult(url, stages, result.tags)

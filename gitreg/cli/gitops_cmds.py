@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gitreg.cli.output import json_option, open_registry, print_json, registry_option, say, table
+
+if TYPE_CHECKING:
+    from gitreg.diff import VersionDiff
 
 
 def _size(n: int | None) -> str:
@@ -49,6 +54,11 @@ def diff(args: tuple[str, ...], show_all: bool, as_json: bool, registry: str | N
         say(f"{title}: no differences.")
         return
     say(f"{title}:")
+    table(("WHAT", "KEY", f"v{a.version}", f"v{b.version}", "CHANGE"), _diff_rows(d, show_all))
+
+
+def _diff_rows(d: VersionDiff, show_all: bool) -> list[tuple[str, str, str, str, str]]:
+    """The table rows of a diff: what changed (everything with ``show_all``)."""
     rows: list[tuple[str, str, str, str, str]] = []
     if d.flavor_changed or show_all:
         rows.append(("flavor", "", d.flavor[0], d.flavor[1], ""))
@@ -65,7 +75,7 @@ def diff(args: tuple[str, ...], show_all: bool, as_json: bool, registry: str | N
     for art in d.artifacts:
         if art.status != "same" or show_all:
             rows.append(("artifact", art.path, _size(art.old_size), _size(art.new_size), art.status))
-    table(("WHAT", "KEY", f"v{a.version}", f"v{b.version}", "CHANGE"), rows)
+    return rows
 
 
 def _num(v: float | None) -> str:
@@ -87,18 +97,37 @@ def _sig(sig: dict | None) -> str:
     help="Trusted ref the review would update, e.g. origin/stages/production; policy is read there.",
 )
 @click.option("--no-fetch", is_flag=True, help="Never fetch; report a partial checkout instead of completing it.")
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Check what the index would commit on the checked-out branch (for a pre-commit hook).",
+)
+@click.option(
+    "--deny-overrides",
+    is_flag=True,
+    help="Report policy violations even where the promotion commit records an override.",
+)
 @json_option
 @registry_option
-def check(ref: str | None, base: str | None, no_fetch: bool, as_json: bool, registry: str | None) -> None:
+def check(
+    ref: str | None,
+    base: str | None,
+    no_fetch: bool,
+    staged: bool,
+    deny_overrides: bool,
+    as_json: bool,
+    registry: str | None,
+) -> None:
     """Verify manifests, artifacts, tags, stage branches and the promotion policy.
 
     Exits 0 when everything holds, else 4 with one line per finding
     (file: rule: model version: message). Meant for CI on pull requests to
     stages/* (gitreg check --base origin/stages/production) and pre-commit.
     """
+    import os
     from pathlib import Path
 
-    from gitreg.check import check_registry
+    from gitreg.check import check_registry, check_staged
     from gitreg.cli.errors import EXIT_FINDINGS
     from gitreg.errors import NoRegistryError
     from gitreg.locate import get_registry
@@ -109,7 +138,15 @@ def check(ref: str | None, base: str | None, no_fetch: bool, as_json: bool, regi
         raise NoRegistryError()
     store = GitStore.open(Path(location.removeprefix("file://")))
     try:
-        findings = check_registry(store, ref=ref, base=base, fetch=not no_fetch)
+        if staged:
+            if ref or base:
+                raise click.UsageError("--staged checks the index; it does not take --ref or --base.")
+            index = os.environ.get("GIT_INDEX_FILE")  # what git gives a hook for 'commit -a' and 'commit PATH'
+            findings = check_staged(store, index_file=Path(index).absolute() if index else None, fetch=not no_fetch)
+        else:
+            findings = check_registry(
+                store, ref=ref, base=base, fetch=not no_fetch, allow_overrides=not deny_overrides
+            )
     finally:
         store.close()
     if as_json:

@@ -29,12 +29,13 @@ def _describe(result: Any) -> str:
 def clone(url: str, path: str | None) -> None:
     """Clone the registry at URL into PATH, with its stage branches and version tags."""
     from gitreg import sync
+    from gitreg.registry.layout import TAG_PREFIX
 
     target = Path(path) if path else Path(url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git"))
     registry, _ = sync.clone(url, target)
     models = len(registry.model_names())
     stages = len(registry.stage_names())
-    tags = len(registry.store.ref_oids("refs/tags/"))
+    tags = len(registry.store.ref_oids(TAG_PREFIX))
     say(
         f"Cloned registry {url} into {registry.path} ({_plural(models, 'model')}, "
         f"{_plural(stages, 'stage branch')}, {_plural(tags, 'version tag')})."

@@ -6,6 +6,9 @@ Refs::
     refs/tags/<name>/v<N>                 version N of model <name> (annotated, immutable)
     refs/heads/stages/<stage>             a stage or alias (canonical, lower-case)
     refs/heads/promote/<stage>/<name>-vN  a promotion waiting for review
+    refs/remotes/origin/<branch>          a clone's copy of its origin's branch (``gitreg pull``)
+    refs/gitreg/origin-tags/<tag>         a clone's copy of its origin's tag, until it is checked
+    refs/gitreg/notified/<ledger>         what ``gitreg notify`` has delivered (its delivery ledger)
 
 Paths on ``main`` (and, for ``models/<name>/``, on every stage branch)::
 
@@ -33,6 +36,9 @@ MAIN_BRANCH = "main"
 STAGE_BRANCH_PREFIX = "stages/"
 STAGE_PREFIX = BRANCH_PREFIX + STAGE_BRANCH_PREFIX
 PROPOSAL_BRANCH_PREFIX = "promote/"
+ORIGIN_BRANCH_PREFIX = REMOTE_PREFIX + "origin/"  # a clone's copy of its origin's branches
+ORIGIN_TAG_PREFIX = "refs/gitreg/origin-tags/"  # a clone's copy of its origin's tags, apart from its own
+LEDGER_PREFIX = "refs/gitreg/notified/"  # gitreg notify's delivery ledgers, local to the repository
 CONFIG_FILE = "registry.yaml"
 MODELS_DIR = "models"
 RECORD_SUFFIX = ".yaml"
@@ -95,6 +101,16 @@ def proposal_branch(name: str, version: int, stage: str) -> str:
     return f"{PROPOSAL_BRANCH_PREFIX}{stage}/{name}-v{version}"
 
 
+PROPOSAL_PREFIX = BRANCH_PREFIX + PROPOSAL_BRANCH_PREFIX
+_PROPOSAL = re.compile(r"(?:refs/heads/)?promote/(?P<stage>[^/]+)/(?P<name>[^/]+)-v(?P<version>[1-9][0-9]{0,8})\Z")
+
+
+def parse_proposal(ref: str) -> tuple[str, str, int] | None:
+    """``(stage, name, version)`` of a proposal branch (full ref or short name), else None."""
+    m = _PROPOSAL.match(ref)
+    return (m.group("stage"), m.group("name"), int(m.group("version"))) if m else None
+
+
 def short_ref(ref: str) -> str:
     """A ref without its ``refs/heads/``, ``refs/tags/`` or ``refs/remotes/`` prefix."""
     for prefix in (BRANCH_PREFIX, TAG_PREFIX, REMOTE_PREFIX):
@@ -123,3 +139,8 @@ def record_name(entry: str) -> str | None:
 def at(rev: str, path: str) -> str:
     """git's ``<rev>:<path>`` object name."""
     return f"{rev}:{path}"
+
+
+def ledger_ref(name: str) -> str:
+    """The ref of the delivery ledger ``name`` (one per receiver: ``default`` unless told)."""
+    return LEDGER_PREFIX + name

@@ -12,14 +12,17 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitreg.errors import GitError
-from gitreg.store.repo import GitStore, git_env
+from gitreg.store import process
+
+if TYPE_CHECKING:
+    from gitreg.store.repo import GitStore
 
 SPEC = "https://git-lfs.github.com/spec/v1"
 _POINTER = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n$")
@@ -82,18 +85,12 @@ def _git_lfs(store: GitStore, args: Sequence[str], *, input: bytes | None = None
             "This registry stores large artifacts with Git LFS, but git-lfs is not installed. "
             "Install it (e.g. 'apt-get install git-lfs') and try again."
         )
-    proc = subprocess.run(
-        ["git", f"--git-dir={store.git_dir}", "lfs", *args],
-        input=input,
-        capture_output=True,
-        env=git_env(),
-        check=False,
-    )
-    if proc.returncode != 0:
-        lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+    try:
+        return process.run([f"--git-dir={store.git_dir}", "lfs", *args], input=input, local=False)
+    except process.GitFailed as exc:
+        lines = [ln.strip() for ln in exc.stderr.splitlines() if ln.strip()]
         detail = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "no output")
-        raise GitError(f"git lfs {args[0]} failed: {detail}")
-    return proc.stdout
+        raise GitError(f"git lfs {args[0]} failed: {detail}") from None
 
 
 def push_objects(store: GitStore, remote: str, sha256s: Sequence[str]) -> None:

@@ -219,6 +219,24 @@ def _pack_header(kind: str, size: int) -> bytes:
     return bytes(out)
 
 
+def _pack_index(order: list[str], crcs: dict[str, int], offsets: dict[str, int], checksum: bytes) -> bytes:
+    """The version-2 index of a pack holding the objects ``order`` (sorted ids)."""
+    fanout = [0] * 256
+    for oid in order:
+        fanout[int(oid[:2], 16)] += 1
+    parts = [b"\xfftOc" + (2).to_bytes(4, "big")]
+    total = 0
+    for count in fanout:
+        total += count
+        parts.append(total.to_bytes(4, "big"))
+    parts += [bytes.fromhex(oid) for oid in order]
+    parts += [crcs[oid].to_bytes(4, "big") for oid in order]
+    parts += [offsets[oid].to_bytes(4, "big") for oid in order]
+    parts.append(checksum)
+    data = b"".join(parts)
+    return data + hashlib.sha1(data).digest()
+
+
 def write_pack(pack_dir: Path, objects: dict[str, tuple[str, bytes]]) -> str | None:
     """Write ``oid -> (type, content)`` as one pack (version 2, no deltas) and
     its index (version 2), the formats git documents in gitformat-pack(5).
@@ -261,24 +279,9 @@ def write_pack(pack_dir: Path, objects: dict[str, tuple[str, bytes]]) -> str | N
             checksum = body.digest()
             fh.write(checksum)
         name = f"pack-{checksum.hex()}"
-        index = hashlib.sha1()
-        fanout = [0] * 256
-        for oid in order:
-            fanout[int(oid[:2], 16)] += 1
-        parts = [b"\xfftOc" + (2).to_bytes(4, "big")]
-        total = 0
-        for count in fanout:
-            total += count
-            parts.append(total.to_bytes(4, "big"))
-        parts += [bytes.fromhex(oid) for oid in order]
-        parts += [crcs[oid].to_bytes(4, "big") for oid in order]
-        parts += [offsets[oid].to_bytes(4, "big") for oid in order]
-        parts.append(checksum)
-        for part in parts:
-            index.update(part)
         fd, tmp_idx = tempfile.mkstemp(dir=pack_dir, prefix=TMP_PACK[1])
         with os.fdopen(fd, "wb") as fh:
-            fh.write(b"".join(parts) + index.digest())
+            fh.write(_pack_index(order, crcs, offsets, checksum))
         for tmp in (tmp_pack, tmp_idx):
             os.chmod(tmp, 0o444)
         os.replace(tmp_pack, pack_dir / f"{name}.pack")

@@ -19,7 +19,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -27,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.errors import GitError, GitregError, InvalidInputError
-from gitreg.store.repo import GitStore, RefConflict, RefUpdate, git_env
+from gitreg.store import process
+from gitreg.store.repo import GitStore, RefConflict, RefUpdate
 
 ORIGIN = "origin"
 ANY = "*"  # RefUpdate.old for a push that replaces whatever the remote holds
@@ -87,13 +87,11 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
     terminal. Returns stdout; raises :class:`RemoteUnreachable` or
     :class:`GitError` with git's own last line."""
     progress = _show_progress()
-    argv = ["git", *args]
+    argv = list(args)
     if progress:
         argv = [a for a in argv if a != "--quiet"]
         argv.insert(argv.index(what) + 1, "--progress")
-    proc = subprocess.Popen(
-        argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env({"GIT_TERMINAL_PROMPT": "0"})
-    )
+    proc = process.start(argv, cwd=cwd, env_extra={"GIT_TERMINAL_PROMPT": "0"})
     assert proc.stderr is not None and proc.stdout is not None
     err = bytearray()
     while chunk := proc.stderr.read1(4096):  # type: ignore[attr-defined]
@@ -113,7 +111,9 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
             reasons = _rejections(out)
             if any(s in reasons.lower() for s in _LOST_RACE):
                 raise RefConflict(f"git push was rejected because the remote moved: {reasons}")
-            raise PushRefused(f"the remote refused the push: {reasons}. Nothing was written.")
+            said = [ln[len("remote:") :].strip() for ln in lines if ln.startswith("remote:") and ln[7:].strip()]
+            why = "\nThe remote said:\n  " + "\n  ".join(said) if said else ""  # e.g. a pre-receive hook's findings
+            raise PushRefused(f"the remote refused the push: {reasons}. Nothing was written.{why}")
         if any(s in lowered for s in _UNREACHABLE):
             raise RemoteUnreachable(f"git {what} could not reach the remote: {detail.rstrip('.')}")
         raise GitError(f"git {what} failed: {detail}")
@@ -276,16 +276,3 @@ def clone(url: str, path: Path, branch: str) -> GitStore:
     """``git clone --branch BRANCH URL PATH`` (progress on a terminal)."""
     transfer(["clone", "--quiet", f"--branch={branch}", "--", url, str(path)], what="clone")
     return GitStore.open(path)
-
-
-def is_ancestor(store: GitStore, ancestor: str, descendant: str) -> bool:
-    """Whether ``ancestor`` is reachable from ``descendant`` (fast-forwardable)."""
-    proc = subprocess.run(
-        ["git", f"--git-dir={store.git_dir}", "merge-base", "--is-ancestor", ancestor, descendant],
-        capture_output=True,
-        env=git_env(),
-        check=False,
-    )
-    if proc.returncode not in (0, 1):
-        raise GitError(f"git merge-base failed: {proc.stderr.decode(errors='replace').strip()}")
-    return proc.returncode == 0

@@ -9,21 +9,20 @@ pipe round trip, not a process start); objects are written in-process
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gitreg.errors import ConflictError, GitError, NotFoundError, StorageError, storage_error
+from gitreg.errors import ConflictError, GitError, NotFoundError
 from gitreg.store import locks
+from gitreg.store import process as _process
 from gitreg.store.objects import (
-    MODE_FILE,
     MODE_TREE,
     LooseObjectWriter,
     TreeEntry,
@@ -34,32 +33,15 @@ from gitreg.store.objects import (
     parse_tree,
     write_pack,
 )
+from gitreg.store.process import GitFailed
+from gitreg.store.process import git_env as git_env  # re-exported for the store's other modules
+from gitreg.store.process import storage_error_in as storage_error_in
+
+if TYPE_CHECKING:
+    import subprocess
 
 ZERO_OID = "0" * 40
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-# Variables that would point our git calls at some other repository, e.g.
-# when gitreg runs inside a user's git hook.
-_ISOLATE = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-    "GIT_QUARANTINE_PATH",
-)
-
-
-def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _ISOLATE}
-    env.setdefault("GIT_TERMINAL_PROMPT", "0")
-    env["LC_ALL"] = "C"
-    if extra:
-        env.update(extra)
-    return env
 
 
 class RefConflict(ConflictError):
@@ -119,58 +101,6 @@ class LogEntry:
     body: str
 
 
-def _run(args: Sequence[str], *, cwd: Path | None = None, input: bytes | None = None) -> bytes:
-    proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=git_env(), check=False)
-    if proc.returncode != 0:
-        stderr = proc.stderr.decode(errors="replace").strip()
-        storage = storage_error_in(stderr, cwd)
-        if storage is not None:
-            raise storage
-        command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
-        raise GitError(f"git {command} failed: {stderr}")
-    return proc.stdout
-
-
-# git's wording for the storage errnos (strerror, and its own phrases for some).
-_GIT_STORAGE = (
-    ("No space left on device", errno.ENOSPC),
-    ("Out of diskspace", errno.ENOSPC),
-    ("Disk quota exceeded", errno.EDQUOT),
-    ("Read-only file system", errno.EROFS),
-    ("Permission denied", errno.EACCES),
-    ("Operation not permitted", errno.EPERM),
-    ("File name too long", errno.ENAMETOOLONG),
-)
-_QUOTED_PATH = re.compile(r"'(/[^']+)'")
-
-
-def storage_error_in(stderr: str, root: Path | None) -> StorageError | None:
-    """The :class:`StorageError` git's ``stderr`` reports (a full disk, a
-    read-only registry, a name too long), or None. ``root`` is the repository
-    the command ran in. A remote's refusal ("Permission denied (publickey)")
-    is not the local file system's and stays a git error."""
-    if "publickey" in stderr or "remote:" in stderr:
-        return None
-    quoted = _QUOTED_PATH.search(stderr)
-    path = quoted.group(1) if quoted else root
-    code = next((c for text, c in _GIT_STORAGE if text in stderr), None)
-    if code is None and ("couldn't write" in stderr or "unable to write file" in stderr):
-        # git (2.39) names no reason when writing a ref's lock or a checked-out file fails: ask the file system
-        try:
-            vfs = os.statvfs(os.path.dirname(quoted.group(1)) if quoted else (root or "."))
-            code = errno.ENOSPC if vfs.f_bavail == 0 or vfs.f_favail == 0 else None
-        except OSError:
-            code = None
-    if code is None:
-        return None
-    return storage_error(code, path, registry=_registry_root(root) if root else None)
-
-
-def _registry_root(path: Path) -> Path:
-    """What a user calls the registry: the work tree, not its ``.git``."""
-    return path.parent if path.name == ".git" else path
-
-
 class _Batch:
     """One ``git cat-file --batch`` process, restarted if it dies."""
 
@@ -182,11 +112,8 @@ class _Batch:
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self.proc is None or self.proc.poll() is not None or self.pid != os.getpid():
-            self.proc = subprocess.Popen(
-                ["git", f"--git-dir={self.git_dir}", "cat-file", "--batch"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=git_env(),
+            self.proc = _process.start(
+                [f"--git-dir={self.git_dir}", "cat-file", "--batch"], stdin=True, stderr="inherit"
             )
             self.pid = os.getpid()
         return self.proc
@@ -313,7 +240,7 @@ class GitStore:
         args = ["init", "--quiet", f"--initial-branch={initial_branch}"]
         if bare:
             args.append("--bare")
-        _run([*args, "--", str(path)])
+        _process.run([*args, "--", str(path)])
         return cls.open(path)
 
     def close(self) -> None:
@@ -329,7 +256,7 @@ class GitStore:
             pre.append(f"--work-tree={self.work_tree}")
         for c in config:
             pre += ["-c", c]
-        return _run([*pre, *args], cwd=self.work_tree or self.git_dir, input=input)
+        return _process.run([*pre, *args], cwd=self.work_tree or self.git_dir, input=input)
 
     # -- reading -------------------------------------------------------------
 
@@ -421,14 +348,18 @@ class GitStore:
         return got[2][5:45].decode()
 
     def is_ancestor(self, rev: str, of: str) -> bool:
-        """Whether commit ``rev`` is reachable from ``of``."""
+        """Whether commit ``rev`` is reachable from ``of`` (so ``of`` fast-forwards from ``rev``).
+        False when either does not exist; :class:`GitError` when git cannot tell
+        (a broken history), rather than a "no" that would be taken for an answer."""
         a, b = self.read(rev), self.read(of)
         if a is None or b is None:
             return False
         try:
             self.git("merge-base", "--is-ancestor", a[0], b[0])
-        except GitError:
-            return False
+        except GitFailed as exc:
+            if exc.returncode == 1:
+                return False
+            raise
         return True
 
     def ref_oids(self, prefix: str) -> dict[str, str]:
@@ -576,22 +507,22 @@ class GitStore:
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="gitreg-sign-") as scratch:
-            _run(["init", "--quiet", "--bare", "--", scratch])
-            _run([f"--git-dir={scratch}", "config", "include.path", str(self.git_dir / "config")])
-            proc = subprocess.run(
-                ["git", f"--git-dir={scratch}", "tag", "-s", "-F", "-", "--", name, target],
-                input=_message_bytes(message),
-                capture_output=True,
-                env=git_env({"GIT_OBJECT_DIRECTORY": str(self.git_dir / "objects")}),
-                check=False,
-            )
-            if proc.returncode != 0:
+            _process.run(["init", "--quiet", "--bare", "--", scratch])
+            _process.run([f"--git-dir={scratch}", "config", "include.path", str(self.git_dir / "config")])
+            try:
+                _process.run(
+                    [f"--git-dir={scratch}", "tag", "-s", "-F", "-", "--", name, target],
+                    input=_message_bytes(message),
+                    env_extra={"GIT_OBJECT_DIRECTORY": str(self.git_dir / "objects")},
+                )
+            except GitFailed as exc:
                 raise GitError(
-                    f"Could not sign tag {name} ({proc.stderr.decode(errors='replace').strip()}). Configure a "
+                    f"Could not sign tag {name} ({exc.stderr}). Configure a "
                     "signing key (git config user.signingkey, and gpg.format ssh for SSH keys), or do not ask for "
                     "signing (--sign, tag.gpgsign)."
-                )
-            return _run([f"--git-dir={scratch}", "rev-parse", "--verify", f"refs/tags/{name}"]).decode().strip()
+                ) from None
+            tag = f"refs/tags/{name}"
+            return _process.run([f"--git-dir={scratch}", "rev-parse", "--verify", tag]).decode().strip()
 
     def edit_tree(self, root: str | None, changes: dict[str, tuple[str, str] | None]) -> str:
         """A new tree: ``root`` with each ``path -> (mode, oid)`` set, or removed
@@ -677,7 +608,3 @@ class GitStore:
 
 def _message_bytes(message: str) -> bytes:
     return (message if message.endswith("\n") else message + "\n").encode()
-
-
-def file_entry(name: str, oid: str) -> TreeEntry:
-    return TreeEntry(MODE_FILE, name, oid)

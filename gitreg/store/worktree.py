@@ -14,13 +14,17 @@ from __future__ import annotations
 import fcntl
 import os
 import shlex
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitreg.errors import GitError, StorageError, storage_error
-from gitreg.store import locks
-from gitreg.store.repo import GitStore, git_env, storage_error_in
+from gitreg.store import locks, process
+from gitreg.store.process import storage_error_in
+from gitreg.store.repo import GitStore
+
+if TYPE_CHECKING:
+    import subprocess
 
 _MARK = "gitreg-synced"
 _LOCKED = "locked: "
@@ -252,12 +256,9 @@ def describe(path: Path, exclude: Path | None = None) -> WorkTreeInfo | None:
     if exclude is not None and found.git_dir.resolve() == exclude.resolve():
         return None
     root = found.work_tree
-    env = git_env()
 
     def start(*args: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            ["git", "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
-        )
+        return process.start(["-C", str(root), *args], stderr="discard")
 
     def output(proc: subprocess.Popen[bytes]) -> str | None:
         out, _ = proc.communicate()
