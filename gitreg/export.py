@@ -205,7 +205,7 @@ def dockerfile(
     fixed version or a registry that is not a git URL.
     """
     from gitreg.locate import get_registry, is_remote, open_registry
-    from gitreg.server.follow import check_followable
+    from gitreg.uri import check_followable
 
     shown = os.fspath(uri)
     parsed = uris.parse(shown)

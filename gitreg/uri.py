@@ -6,6 +6,8 @@ Accepted forms, as in MLflow:
 * ``models:/Name/Production`` a stage, case-insensitive
 * ``models:/Name@champion``   an alias (aliases are stages too)
 * ``models:/Name/latest``     the latest version on ``main``
+* ``models:/Name/Production@2026-11-01T12:00Z``  what a stage (or ``models:/Name@alias@…``
+  an alias) held at that instant: ISO 8601, UTC unless an offset is given
 * ``runs:/<run_id>/<path>``   a model logged without a registered name
 * a local path (or ``file://`` URL) to a saved model directory
 """
@@ -13,6 +15,7 @@ Accepted forms, as in MLflow:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from gitreg.errors import InvalidInputError
@@ -32,12 +35,14 @@ class ModelURI:
     stage: str | None = None
     run_id: str | None = None
     path: str | None = None
+    as_of: int | None = None  # a stage URI's instant (seconds since the epoch): what the stage held then
 
     def __str__(self) -> str:
         if self.kind == "version":
             return f"models:/{self.name}/{self.version}"
         if self.kind == "stage":
-            return f"models:/{self.name}/{self.stage}"
+            when = f"@{format_instant(self.as_of)}" if self.as_of is not None else ""
+            return f"models:/{self.name}/{self.stage}{when}"
         if self.kind == "latest":
             return f"models:/{self.name}/latest"
         if self.kind == "run":
@@ -47,6 +52,33 @@ class ModelURI:
     @property
     def is_registry(self) -> bool:
         return self.kind in ("version", "stage", "latest")
+
+
+def parse_instant(text: str) -> int:
+    """Seconds since the epoch of an ISO 8601 instant (``2026-11-01``, ``2026-11-01T12:00Z``,
+    ``2026-11-01T12:00:00+02:00``); UTC when no offset is given. InvalidInputError otherwise."""
+    raw = text.strip()
+    try:
+        when = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+    except ValueError:
+        raise InvalidInputError(
+            f"{text[:40]!r} is not an ISO 8601 instant; use e.g. 2026-11-01T12:00Z or 2026-11-01."
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp())
+
+
+def format_instant(seconds: int) -> str:
+    """``2026-11-01T12:00:00Z``: an instant as :func:`parse_instant` reads it back."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def at_instant(uri: ModelURI, seconds: int) -> ModelURI:
+    """``uri`` (a stage or alias URI) as of ``seconds``; InvalidInputError for any other kind."""
+    if uri.kind != "stage":
+        raise InvalidInputError(f"{uri} names no stage; only a stage or alias has a past (models:/NAME/STAGE).")
+    return ModelURI(kind="stage", name=uri.name, stage=uri.stage, as_of=seconds)
 
 
 def parse(uri: object) -> ModelURI:
@@ -73,7 +105,13 @@ def _parse_models(uri: str) -> ModelURI:
     body = body[1:]
     if "@" in body and "/" not in body:
         name, alias = body.split("@", 1)
-        return ModelURI(kind="stage", name=check_model_name(name), stage=check_stage_name(alias))
+        alias, sep, when = alias.partition("@")
+        as_of = parse_instant(when) if sep else None
+        return ModelURI(kind="stage", name=check_model_name(name), stage=check_stage_name(alias), as_of=as_of)
+    if "/" in body and "@" in body.split("/", 1)[1]:
+        head, when = body.rsplit("@", 1)
+        plain = _parse_models(f"models:/{head}")
+        return at_instant(plain, parse_instant(when))
     parts = body.split("/")
     if len(parts) != 2 or not parts[1]:
         raise InvalidInputError(f"Invalid model URI {uri[:80]!r}: expected exactly NAME and one selector. {_USAGE}")
@@ -94,3 +132,14 @@ def _parse_runs(uri: str) -> ModelURI:
     if any(part in ("", ".", "..") for part in path.split("/")):
         raise InvalidInputError(f"Invalid artifact path in {uri[:80]!r}: no '.' or '..' components.")
     return ModelURI(kind="run", run_id=run_id, path=path)
+
+
+def check_followable(uri: ModelURI) -> None:
+    """Refuse ``--follow`` on a URI that can never move."""
+    if uri.kind == "version":
+        raise InvalidInputError(
+            f"{uri} names a fixed version, which never changes; --follow needs a stage, alias or latest URI "
+            f"(e.g. models:/{uri.name}/Production)."
+        )
+    if not uri.is_registry:
+        raise InvalidInputError(f"{uri} is not in a registry; --follow needs a models:/ URI with a stage or alias.")

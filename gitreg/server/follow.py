@@ -33,7 +33,7 @@ from gitreg import signatures
 from gitreg.errors import GitregError, InvalidInputError
 from gitreg.pyfunc import PyFuncModel, load_model
 from gitreg.registry import Registry, stage_ref
-from gitreg.uri import ModelURI
+from gitreg.uri import ModelURI, check_followable
 
 __all__ = ["Follower", "ModelSet", "Source", "StageSource", "UriSource", "check_followable"]
 
@@ -254,14 +254,3 @@ class Follower:
                 log.error("checking %s for a new version failed: %s", self.models.source.describe(), exc)
             except Exception:
                 log.exception("checking %s for a new version failed", self.models.source.describe())
-
-
-def check_followable(uri: ModelURI) -> None:
-    """Refuse ``--follow`` on a URI that can never move."""
-    if uri.kind == "version":
-        raise InvalidInputError(
-            f"{uri} names a fixed version, which never changes; --follow needs a stage, alias or latest URI "
-            f"(e.g. models:/{uri.name}/Production)."
-        )
-    if not uri.is_registry:
-        raise InvalidInputError(f"{uri} is not in a registry; --follow needs a models:/ URI with a stage or alias.")

@@ -9,10 +9,9 @@ Signatures are verified only by git itself (``git verify-commit`` /
 
 from __future__ import annotations
 
-import subprocess
-
 from gitreg.errors import GitError
-from gitreg.store.repo import GitStore, git_env
+from gitreg.store import process
+from gitreg.store.repo import GitStore
 
 
 def is_shallow(store: GitStore) -> bool:
@@ -60,14 +59,9 @@ def signs_commits(store: GitStore) -> bool:
 
 
 def _verifies(store: GitStore, command: str, rev: str) -> tuple[bool, str]:
-    proc = subprocess.run(
-        ["git", f"--git-dir={store.git_dir}", command, rev],
-        capture_output=True,
-        env=git_env(),
-        cwd=store.work_tree or store.git_dir,
-        check=False,
-    )
-    detail = (proc.stderr or proc.stdout).decode(errors="replace").strip().splitlines()
+    proc = process.start([f"--git-dir={store.git_dir}", command, rev], cwd=store.work_tree or store.git_dir)
+    out, err = proc.communicate()
+    detail = (err or out).decode(errors="replace").strip().splitlines()
     return proc.returncode == 0, detail[-1] if detail else ""
 
 

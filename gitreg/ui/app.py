@@ -27,7 +27,7 @@ from gitreg.errors import GitregError, InvalidInputError, NotFoundError
 from gitreg.history import model_history
 from gitreg.locate import open_registry
 from gitreg.names import Stage, check_stage_name, check_version, is_fixed_stage
-from gitreg.registry import DEFAULT_STAGES, Registry
+from gitreg.registry import DEFAULT_STAGES, Registry, layout
 from gitreg.registry.proposal import branch_name
 from gitreg.server.hosts import HostGuard, HostPolicy
 from gitreg.ui import errors, pages, snippets
@@ -266,7 +266,7 @@ class VersionResource(_Base):
         except InvalidInputError:
             return ""
         branch = branch_name(name, version, stage)
-        return PROPOSED.format(branch=branch) if reg.store.ref(f"refs/heads/{branch}") else ""
+        return PROPOSED.format(branch=branch) if reg.store.ref(layout.branch_ref(branch)) else ""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str, version: str) -> None:
         self.render(req, resp, name, version)
@@ -341,6 +341,14 @@ class RunsResource(_Base):
         raise self.redirect(self.registry, url("models", mv.name, "versions", mv.version), "registered")
 
 
+class ProposalsResource(_Base):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        from gitreg.proposals import open_proposals
+        from gitreg.ui.pages.proposals import proposals_page
+
+        self.send(resp, "Proposals", proposals_page(open_proposals(self.registry)), active="proposals", req=req)
+
+
 def create_app(settings: Settings, guard: CsrfGuard | None = None) -> falcon.App:
     """The WSGI app. ``guard`` holds the CSRF secret: pass one made before
     forking so every worker accepts the tokens the others issued. Requests
@@ -362,6 +370,7 @@ def create_app(settings: Settings, guard: CsrfGuard | None = None) -> falcon.App
     runs_resource = RunsResource(settings, guard)
     app.add_route("/runs", runs_resource)
     app.add_route("/runs/register", runs_resource, suffix="register")
+    app.add_route("/proposals", ProposalsResource(settings, guard))
     app.add_static_route("/static", str(STATIC_DIR))
     errors.install(app)
     return app
