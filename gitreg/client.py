@@ -7,17 +7,20 @@ state of its own, so two clients on one registry always agree.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from gitreg import filters, overview
 from gitreg.entities import ModelVersion, PagedList, RegisteredModel
-from gitreg.errors import InvalidInputError, NotFoundError
+from gitreg.errors import IntegrityError, InvalidInputError, NotFoundError
 from gitreg.locate import open_registry
 from gitreg.manifest import ModelRecord
 from gitreg.names import FIXED_STAGES, Stage, check_model_name, check_stage_name, check_version, display_stage
 from gitreg.registry import Registry
+
+log = logging.getLogger("gitreg")
 
 
 class Client:
@@ -292,15 +295,13 @@ class Client:
     # -- aliases -----------------------------------------------------------------
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
-        """A fixed stage named as an alias is a transition to it (MLflow users' way to mean it)."""
-        target = Stage.parse(alias)
-        if target.is_none:
-            raise InvalidInputError(f"{alias!r} cannot be an alias: 'None' means no stage.")
-        self.registry.promote(check_model_name(name), check_version(version), target)
+        """Point ``alias`` at a version; a stage name is refused (stages move by transition)."""
+        self.registry.set_alias(check_model_name(name), alias, check_version(version))
+        self._flush_warnings()
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        if self.registry.demote(check_model_name(name), alias) is None:
-            raise NotFoundError(f"Model {name!r} has no alias {display_stage(check_stage_name(alias))!r}.")
+        self.registry.delete_alias(check_model_name(name), alias)
+        self._flush_warnings()
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         ref = self.registry.stage_ref_version(check_model_name(name), alias)
@@ -359,6 +360,10 @@ def _describe_models(reg: Registry, names: list[str]) -> list[RegisteredModel]:
                 out.append(reg.get_model(name, stages=stages))
             except NotFoundError:
                 continue
+            except (InvalidInputError, IntegrityError) as exc:  # one bad model fails only questions about it
+                log.warning(
+                    "model %r is left out of this listing: %s Run 'gitreg check' to see what is wrong.", name, exc
+                )
     return out
 
 
@@ -376,6 +381,9 @@ class _VersionReader:
         try:
             ref = self.reg.version_ref(name, number, record=record)
         except NotFoundError:  # deleted since the record was read
+            return None
+        except (InvalidInputError, IntegrityError) as exc:  # one bad version fails only questions about it
+            log.warning("version %d of %r is left out of this listing: %s", number, name, exc)
             return None
         return self.reg.model_version(ref, record, self.held[name])
 
