@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from gitreg.errors import GitregError
 
-__version__ = "0.1.0"
-
 if TYPE_CHECKING:
+    __version__: str  # the installed distribution's (pyproject.toml), read on first use
+
     from gitreg.client import Client
     from gitreg.entities import ModelVersion, RegisteredModel
     from gitreg.locate import get_registry, set_registry
@@ -91,6 +91,18 @@ def infer_signature(model_input: Any, model_output: Any = None) -> Signature:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # read here, not at import: importlib.metadata alone costs gitreg --help ~40 ms
+        from importlib.metadata import PackageNotFoundError, version
+
+        from gitreg.extras import DISTRIBUTION
+
+        try:
+            found = version(DISTRIBUTION)
+        except PackageNotFoundError:  # imported from a source tree that was never installed
+            found = "0+unknown"
+        globals()["__version__"] = found
+        return found
     if name in _LAZY:
         import importlib
 

@@ -31,6 +31,39 @@ class InvalidInputError(GitregError, ValueError):
     http_status = 400
 
 
+class PolicyError(InvalidInputError):
+    """A write the registry's promotion policy (``registry.yaml`` on main) refuses.
+
+    The request was well formed; the version does not satisfy the stage's
+    rules, so HTTP answers 422. ``findings`` are the rule violations, each with
+    ``line()``; the message lists them and names the override
+    (``--override-policy REASON``), which is recorded in the promotion commit.
+    An :class:`InvalidInputError`, so callers that treat a refused argument as
+    the caller's mistake keep doing so."""
+
+    http_status = 422
+
+    def __init__(self, message: str, findings: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+class MissingExtraError(InvalidInputError, ImportError):
+    """A part of gitreg was used without the extra that installs its packages
+    (serving without ``[serve]``, say); the message names the ``pip install``.
+
+    Raised where the package is imported (:func:`gitreg.extras.require`), so it
+    is an ``ImportError`` too and code that falls back on a failed import keeps
+    doing so. Over HTTP it is the server's lack, not the request's: 501."""
+
+    http_status = 501
+
+    def __init__(self, message: str, *, extra: str, module: str) -> None:
+        super().__init__(message)
+        self.extra, self.module = extra, module
+        self.name = module  # what ImportError.name means: the module that could not be found
+
+
 class NotFoundError(GitregError, LookupError):
     """A registry, model, version, stage or file does not exist."""
 

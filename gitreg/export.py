@@ -274,7 +274,7 @@ def dockerfile(
             f"RUN pip install --no-cache-dir -r /tmp/{REQUIREMENTS}",
             "",
         ]
-    lines += ['RUN pip install --no-cache-dir "gitreg @ git+${GITREG_GIT_URL}@${GITREG_REF}"', ""]
+    lines += ['RUN pip install --no-cache-dir "gitreg-registry[serve] @ git+${GITREG_GIT_URL}@${GITREG_REF}"', ""]
     # gitreg serve answers only requests naming an allowed host (421 otherwise); behind a container
     # network the Host is a service name or an address nobody knows when building.
     serve = ["gitreg", "serve"]

@@ -43,6 +43,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "values",  # plain values and their text formats: no I/O on a repository
         (
             "gitreg.errors",
+            "gitreg.extras",  # which extra brings an optional package
             "gitreg.names",
             "gitreg.uri",
             "gitreg.manifest",
@@ -102,11 +103,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gitreg.server.*",
             "gitreg.ui",
             "gitreg.ui.*",
+            "gitreg.mlflow_plugin",
+            "gitreg.mlflow_plugin.*",
             "gitreg.__main__",
         ),
     ),
 )
-ADAPTER_ONLY = ("click", "falcon")  # third-party packages only the adapters may import
+ADAPTER_ONLY = ("click", "falcon", "mlflow")  # third-party packages only the adapters may import
 
 # The one primitive that starts git, and the public test helpers (a scoring server in a child process).
 PROCESS_MODULES = ("gitreg.store.process", "gitreg.testing")

@@ -20,7 +20,10 @@ def test_github_workflow_checks_pull_requests_to_stages_with_full_history() -> N
     assert 'gitreg check --base "origin/${{ github.base_ref }}"' in runs
 
 
-def test_pre_commit_hook_runs_gitreg_check_once_per_commit() -> None:
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "gitreg-check" and hook["entry"] == "gitreg check"
-    assert hook["pass_filenames"] is False and hook["always_run"] is True
+def test_pre_commit_hooks_check_the_index_per_commit_and_the_registry_per_push() -> None:
+    staged, whole = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert staged["id"] == "gitreg-check" and staged["entry"] == "gitreg check --staged"
+    assert whole["id"] == "gitreg-check-registry" and whole["entry"] == "gitreg check"
+    assert "pre-commit" in staged["stages"] and "pre-push" in whole["stages"]
+    for hook in (staged, whole):
+        assert hook["pass_filenames"] is False and hook["always_run"] is True

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gitreg.errors import InvalidInputError
+from gitreg.extras import require
 from gitreg.flavors.loading import Loading, artifact_path, check_pickle_allowed, deserialise, unpickle
 from gitreg.flavors.mlmodel import MLModel, python_env, requirement
 from gitreg.signature import Signature
@@ -42,7 +43,8 @@ def save(
         raise InvalidInputError(
             f"serialization_format must be one of {', '.join(SERIALIZATIONS)}, got {serialization_format!r}."
         )
-    import sklearn
+    with require("sklearn"):
+        import sklearn
 
     filename = SKOPS_FILE if serialization_format == "skops" else MODEL_FILE
     if serialization_format == "skops":
@@ -97,12 +99,8 @@ class LoadedEstimator:
 
 
 def _skops() -> Any:
-    try:
+    with require("skops"):
         import skops.io
-    except ImportError:
-        raise InvalidInputError(
-            "The skops serialization format needs the skops package: pip install 'gitreg[skops]'."
-        ) from None
     return skops.io
 
 

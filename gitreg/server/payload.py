@@ -32,8 +32,11 @@ from dataclasses import dataclass
 from io import StringIO
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from gitreg.extras import require
+
+with require("serve"):
+    import numpy as np
+    import pandas as pd
 
 from gitreg.errors import GitregError, InvalidInputError
 from gitreg.signature import Rows

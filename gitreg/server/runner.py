@@ -32,11 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import gevent
-from gevent import socket as gevent_socket
-from gunicorn.app.base import BaseApplication
-from gunicorn.arbiter import Arbiter
-from gunicorn.workers.ggevent import GeventWorker
+from gitreg.extras import require
+
+with require("serve"):
+    import gevent
+    from gevent import socket as gevent_socket
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.ggevent import GeventWorker
 
 from gitreg.errors import InvalidInputError
 from gitreg.server.access_log import AccessLogger

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import falcon
-from gunicorn.app.base import BaseApplication
+from gitreg.extras import require
+
+with require("ui"):
+    import falcon
+    from gunicorn.app.base import BaseApplication
 
 from gitreg.ui.app import Settings, create_app
 from gitreg.ui.csrf import CsrfGuard

@@ -54,7 +54,7 @@ def test_dockerfile_installs_the_recorded_requirements_and_serves_the_export(
         in text
     )
     assert "ARG GITREG_GIT_URL=" in text and "ARG GITREG_REF=" in text
-    assert 'pip install --no-cache-dir "gitreg @ git+${GITREG_GIT_URL}@${GITREG_REF}"' in text
+    assert 'pip install --no-cache-dir "gitreg-registry[serve] @ git+${GITREG_GIT_URL}@${GITREG_REF}"' in text
     assert "COPY model /model" in text
     assert text.endswith(
         'CMD ["gitreg", "serve", "-m", "/model", "--host", "0.0.0.0", "--port", "8080", "--allowed-host", "*"]\n'

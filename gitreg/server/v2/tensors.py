@@ -27,8 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from gitreg.extras import require
+
+with require("serve"):
+    import numpy as np
+    import pandas as pd
 
 from gitreg.errors import InvalidInputError
 from gitreg.server.payload import excerpt
