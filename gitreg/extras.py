@@ -34,6 +34,7 @@ EXTRAS: dict[str, frozenset[str]] = {
     "ui": frozenset({"falcon", "gunicorn"}),
     "sklearn": frozenset({"sklearn", "numpy", "pandas"}),
     "skops": frozenset({"skops"}),
+    "mlflow": frozenset({"mlflow"}),  # the registry-store plugin (gitreg.mlflow_plugin)
 }
 
 

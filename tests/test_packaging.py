@@ -171,7 +171,7 @@ def test_each_extra_brings_the_modules_the_code_requires_it_for() -> None:
         direct = {_distribution(r)[0] for r in declared[extra]} - {PROJECT["name"]}
         assert {MODULE_OF.get(d, d) for d in direct} == modules, extra
     (everything,) = [named for name, named in map(_distribution, declared["all"]) if name == PROJECT["name"]]
-    assert everything >= set(extras.EXTRAS)
+    assert everything >= set(extras.EXTRAS) - {"mlflow"}  # MLflow itself is too heavy to come with [all]
     assert (PROJECT["name"], {"all"}) in map(_distribution, declared["dev"])
     core = {MODULE_OF.get(d, d) for d in (_distribution(r)[0] for r in PROJECT["dependencies"])}
     assert not core & set(NOT_IN_CORE)
