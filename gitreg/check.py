@@ -22,7 +22,13 @@ keeps going after one):
   the trusted base, holds for what each stage holds, or with ``ref`` for
   what the ref under review changes, including, where it requires signing,
   that a signed promotion commit is bound to its stage and version
-  (:mod:`gitreg.signatures`).
+  (:mod:`gitreg.signatures`). The policy is evaluated by
+  :class:`gitreg.registry.policy_gate.PolicyGate`, the same gate a promotion
+  passes before it is written.
+
+:func:`check_staged` checks what a work tree's index would commit (for
+pre-commit); :func:`check_push` what a push would do (for the pre-receive
+hook of :mod:`gitreg.hooks`).
 
 The cost is linear in the number of versions: one ``git for-each-ref`` for
 all refs, one ``git rev-list`` of ``main``, object reads over the batch
@@ -38,16 +44,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
-from gitreg import signatures, yamlio
+from gitreg import yamlio
 from gitreg.errors import GitError, InvalidInputError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
 from gitreg.names import check_model_name
 from gitreg.policy import StagePolicy, parse_policy
 from gitreg.registry import CONFIG_FILE
+from gitreg.registry.policy_gate import Candidate, Finding, PolicyGate
 from gitreg.registry.reader import is_live
-from gitreg.store import GitStore, RefInfo, audit, lfs
+from gitreg.store import ZERO_OID, GitStore, RefInfo, audit, lfs
 
 _TAG = re.compile(r"refs/tags/(?P<name>.+)/v(?P<version>[0-9]+)\Z")
 _STAGE_IN_NAME = re.compile(r"(?:^|/)stages/(?P<stage>[^/]+)\Z")
@@ -76,31 +83,9 @@ RULES = {
     "policy-metric": "a metric misses the policy's threshold",
     "policy-signature": "neither the stage move nor the version tag carries a valid signature",
     "policy-signature-binding": "a signed promotion commit does not name the stage, model and version it holds",
+    "push-tag": "a push moves or deletes a version tag",
+    "push-main": "a push deletes main or rewrites its history (not a fast-forward)",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing that does not hold. ``file`` is ``<ref>:<path>``."""
-
-    model: str | None
-    version: int | None
-    file: str
-    rule: str
-    message: str
-
-    def line(self) -> str:
-        version = f" v{self.version}" if self.version is not None else ""
-        return f"{self.file}: {self.rule}: {self.model or '-'}{version}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "version": self.version,
-            "file": self.file,
-            "rule": self.rule,
-            "message": self.message,
-        }
 
 
 @dataclass
@@ -140,29 +125,68 @@ def stage_of_refname(name: str) -> str | None:
 
 
 def check_registry(
-    store: GitStore, *, ref: str | None = None, base: str | None = None, fetch: bool = True
+    store: GitStore,
+    *,
+    ref: str | None = None,
+    base: str | None = None,
+    fetch: bool = True,
+    allow_overrides: bool = True,
+    policy_from: str | None = None,
+    ref_label: str | None = None,
 ) -> list[Finding]:
     """Everything that does not hold, in a stable order; empty when all hold.
 
     ``ref`` is a ref under review (e.g. a pull request's merge commit) and
     ``base`` the trusted ref it would update; the policy is read from
     ``base`` (or ``main`` when ``base`` is a stage branch), never from ``ref``.
-    Raises :class:`NotFoundError` if ``ref`` or ``base`` does not exist.
+    ``policy_from`` (a commit of main) overrides where the policy is read from:
+    the pre-receive hook checks a pushed state against the main it had before.
+    With ``allow_overrides`` a policy violation whose promotion commit records
+    an override (``Gitreg-Policy-Override``, bound to its stage, model and
+    version) is not reported. Raises :class:`NotFoundError` if ``ref`` or
+    ``base`` does not exist.
     """
-    return _Checker(store, ref, base, fetch).run()
+    checker = _Checker(store, ref, base, fetch, allow_overrides, policy_from)
+    checker.ref_label = ref_label
+    return checker.run()
+
+
+def check_staged(store: GitStore, *, index_file: Path | None = None, fetch: bool = True) -> list[Finding]:
+    """Check what the index holds as the next commit of the branch the work tree is on (for a
+    pre-commit hook): a change to ``main`` is held to schema and integrity (a hand edit of a
+    version's files differs from its tag), a stage branch to its policy. Findings name ``index``."""
+    from gitreg.registry.layout import MAIN
+    from gitreg.store import index, worktree
+
+    tree = index.staged_tree(store, index_file)
+    branch = worktree.checked_out(store) or MAIN
+    head = store.ref(branch)
+    commit = store.write_commit(tree, [head] if head else [], "gitreg check --staged")
+    return check_registry(store, ref=commit, base=branch, fetch=fetch, ref_label="index")
 
 
 class _Checker:
-    def __init__(self, store: GitStore, ref: str | None, base: str | None, fetch: bool) -> None:
+    def __init__(
+        self,
+        store: GitStore,
+        ref: str | None,
+        base: str | None,
+        fetch: bool,
+        allow_overrides: bool = True,
+        policy_from: str | None = None,
+    ) -> None:
         self.store = store
         self.ref = ref
         self.base = base
         self.fetch = fetch
+        self.allow_overrides = allow_overrides
+        self.policy_from = policy_from
         self.findings: list[Finding] = []
         self.refs = _Refs()
         self.blob_digests: dict[str, tuple[str, int]] = {}
         self.checked_trees: set[str] = set()
-        self.stage_trees: dict[tuple[str, str], set[str]] = {}
+        self.gate: PolicyGate | None = None
+        self.ref_label: str | None = None
 
     def add(self, model: str | None, version: int | None, file: str, rule: str, message: str) -> None:
         self.findings.append(Finding(model, version, file, rule, message))
@@ -283,7 +307,11 @@ class _Checker:
 
         main_records = self._records(main, short_ref(main or "main"), report=True)
         trusted_records = main_records if trusted == main else self._records(trusted, trusted_label, report=False)
-        policy = self._policy(trusted, trusted_label)
+        policy = (
+            self._policy(self.policy_from, short_ref(main or "main"))
+            if self.policy_from
+            else self._policy(trusted, trusted_label)
+        )
         # A local main may lag its remote's: a tag registered since is still "on main".
         main_commits = audit.reachable_commits(self.store, *self.refs.all_mains) if main else set()
 
@@ -611,7 +639,7 @@ class _Checker:
         main_records: dict[str, ModelRecord],
         policy: dict[str, StagePolicy],
     ) -> None:
-        label = self.ref or "HEAD"
+        label = self.ref_label or self.ref or "HEAD"
         # What the ref is for is decided by the trusted side (the base), so a
         # ref under review can't change how it is checked, e.g. by adding a
         # registry.yaml to a stage branch.
@@ -622,17 +650,7 @@ class _Checker:
         main_like = stage is None and (base_is_main_like or (base is None and self._has_config(commit)))
         if main_like:
             records = self._records(commit, label, report=True)
-            for name, old in trusted_records.items():
-                new = records.get(name)
-                changed = [v for v, t in old.registered.items() if new is not None and new.registered.get(v) != t]
-                for v in changed:
-                    self.add(
-                        name,
-                        v,
-                        f"{label}:models/{name}.yaml",
-                        "record-rewritten",
-                        f"changes the tree version {v} was registered with; registrations are append-only.",
-                    )
+            self._check_rewritten(trusted_records, records, label)
             self._policy(commit, label)  # schema only: a ref under review never sets its own policy
             self._check_view(commit, label, records, "latest-subtree")
             return
@@ -653,6 +671,19 @@ class _Checker:
             for name, tag in held.items():
                 self._check_policy(policy[stage], name, tag, commit, label)
 
+    def _check_rewritten(self, old: dict[str, ModelRecord], new: dict[str, ModelRecord], label: str) -> None:
+        for name, before in old.items():
+            after = new.get(name)
+            changed = [v for v, t in before.registered.items() if after is not None and after.registered.get(v) != t]
+            for v in changed:
+                self.add(
+                    name,
+                    v,
+                    f"{label}:models/{name}.yaml",
+                    "record-rewritten",
+                    f"changes the tree version {v} was registered with; registrations are append-only.",
+                )
+
     def _has_config(self, commit: str) -> bool:
         return self.store.read(f"{commit}:{CONFIG_FILE}") is not None
 
@@ -664,86 +695,105 @@ class _Checker:
     # -- policy ----------------------------------------------------------------------
 
     def _check_policy(self, policy: StagePolicy, name: str, tag: _Tag, rev: str, label: str) -> None:
-        where = f"{label}:models/{name}/"
-        manifest = tag.manifest
-        if policy.requires_stage and tag.tree:
-            before = self.refs.stages.get(policy.requires_stage)
-            if before is None or tag.tree not in self._trees_ever_held(before, name):
-                self.add(
-                    name,
-                    tag.version,
-                    where,
-                    "policy-requires-stage",
-                    f"{policy.stage} requires a version that has been in {policy.requires_stage}; version "
-                    f"{tag.version} never was (git log stages/{policy.requires_stage} -- models/{name}).",
-                )
-        for threshold in policy.metrics:
-            actual = manifest.metrics.get(threshold.metric) if manifest else None
-            if actual is None:
-                self.add(
-                    name,
-                    tag.version,
-                    where + MANIFEST_FILE,
-                    "policy-metric",
-                    f"{policy.stage} requires {threshold} but version {tag.version} has no metric "
-                    f"{threshold.metric!r}.",
-                )
-            elif not threshold.holds(actual):
-                self.add(
-                    name,
-                    tag.version,
-                    where + MANIFEST_FILE,
-                    "policy-metric",
-                    f"{policy.stage} requires {threshold}; version {tag.version} has {actual:g}.",
-                )
-        if policy.require_signed:
-            self._check_signed(policy, name, tag, rev, label, where)
-
-    def _check_signed(self, policy: StagePolicy, name: str, tag: _Tag, rev: str, label: str, where: str) -> None:
-        """Some valid signature: the stage's promotion commit (:mod:`gitreg.signatures`, first
-        parents), else the last commit of any parent that changed ``models/<name>/`` (a pull
-        request's own commit, merged by a forge), else the version tag. A valid promotion commit
-        must also be bound to this stage and version, as a signed-only server requires."""
-        bound = signatures.stage_signature(self.store, rev, name)
-        if bound.valid:
-            if not bound.authorises.names(policy.stage, name, tag.version):
-                self.add(
-                    name,
-                    tag.version,
-                    where,
-                    "policy-signature-binding",
-                    f"the signed promotion commit {(bound.commit or '')[:12]} authorises {bound.authorises}, but "
-                    f"{label} holds {name} version {tag.version} in {policy.stage}; a signed-only server refuses "
-                    f"it. Promote it with 'gitreg promote {name} {tag.version} {policy.stage} --sign'.",
-                )
+        """The policy's findings for what ``rev`` holds (:mod:`gitreg.registry.policy_gate`), unless
+        the promotion commit records an override for exactly this stage, model and version and
+        overrides are honoured."""
+        if self.gate is None:
+            self.gate = PolicyGate(self.store, self.refs.stages)
+        candidate = Candidate(name, tag.version, tag.ref, tag.tree, tag.manifest, rev, label)
+        found = self.gate.evaluate(policy, candidate)
+        if found and self.allow_overrides and self.gate.override_of(policy.stage, candidate) is not None:
             return
-        move = audit.last_commit_touching(self.store, rev, f"models/{name}")
-        if move is not None and move != bound.commit:
-            ok, why = audit.verify_commit(self.store, move)
-            if ok:
-                return
-        else:
-            why = bound.why if move else "no commit"
-        tag_ok, tag_why = audit.verify_tag(self.store, tag.ref)
-        if not tag_ok:
-            self.add(
-                name,
-                tag.version,
-                where,
-                "policy-signature",
-                f"{policy.stage} requires a signature: the stage move commit {(move or '')[:12]} "
-                f"({why or 'unsigned'}) and tag {tag.short} ({tag_why or 'unsigned'}) carry no valid one.",
-            )
+        self.findings += found
 
-    def _trees_ever_held(self, branch: str, name: str) -> set[str]:
-        key = (branch, name)
-        if key not in self.stage_trees:
-            trees = set()
-            # First parents: states the branch itself had, not commits of a
-            # pull request that were never the branch's head.
-            for entry in self.store.log(branch, [f"models/{name}"], first_parent=True):
-                tree = self.store.tree_oid(f"{entry.commit}:models/{name}")
-                if tree:
-                    trees.add(tree)
-            self.stage_trees[key] = trees
-        return self.stage_trees[key]
+
+# -- a push, before git accepts it -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushedRef:
+    """One line of what git gives a pre-receive hook: ``ref`` moves from ``old`` to ``new``
+    (None: created / deleted)."""
+
+    old: str | None
+    new: str | None
+    ref: str
+
+    @classmethod
+    def parse(cls, line: str) -> PushedRef:
+        old, new, ref = line.split(" ", 2)
+        return cls(None if old == ZERO_OID else old, None if new == ZERO_OID else new, ref.strip())
+
+
+def check_push(
+    store: GitStore, pushed: list[PushedRef], *, objects: list[Path] | None = None, allow_overrides: bool = False
+) -> list[Finding]:
+    """What a push would break, judged before git accepts it; empty when it may land.
+
+    ``store`` is the receiving repository as it is (its refs before the push);
+    ``objects`` the directories holding the pushed objects (git's quarantine).
+    Refused outright: moving or deleting a version tag, deleting ``main`` or
+    moving it other than by fast-forward. Then the whole check runs on the
+    state the push would create, with the policy of ``main`` before the push
+    (the pusher cannot relax it), and every finding that the current state does
+    not already have is the push's. A policy override recorded in a pushed
+    promotion commit counts only with ``allow_overrides``.
+    """
+    import tempfile
+
+    from gitreg.registry.layout import MAIN, parse_tag
+    from gitreg.store import scratch
+
+    findings: list[Finding] = []
+    current = store.ref_oids("refs/")
+    after = dict(current)
+    for p in pushed:
+        if p.new is None:
+            after.pop(p.ref, None)
+        else:
+            after[p.ref] = p.new
+    with tempfile.TemporaryDirectory(prefix="gitreg-push-") as tmp:
+        view = scratch.view(Path(tmp) / "view.git", [*(objects or []), store.git_dir / "objects"], after)
+        try:
+            for p in pushed:
+                short = short_ref(p.ref)
+                if parse_tag(p.ref) is not None and p.old is not None:
+                    tagged = parse_tag(p.ref)
+                    assert tagged is not None
+                    what = "deletes" if p.new is None else "moves"
+                    findings.append(
+                        Finding(
+                            tagged[0],
+                            tagged[1],
+                            p.ref,
+                            "push-tag",
+                            f"the push {what} tag {short}; a version is immutable (register a new version instead).",
+                        )
+                    )
+                if p.ref == MAIN and p.old is not None:
+                    if p.new is None:
+                        findings.append(Finding(None, None, p.ref, "push-main", "the push deletes main."))
+                    elif not view.is_ancestor(p.old, p.new):
+                        findings.append(
+                            Finding(
+                                None,
+                                None,
+                                p.ref,
+                                "push-main",
+                                f"the push rewrites main's history ({p.old[:12]} is not in {p.new[:12]}); main only "
+                                "moves forward: merge or rebase onto it and push again.",
+                            )
+                        )
+            before = {f.line() for f in check_registry(store, fetch=False, allow_overrides=allow_overrides)}
+            main_before = current.get(MAIN)
+            found = check_registry(view, fetch=False, allow_overrides=allow_overrides, policy_from=main_before)
+            main_after = after.get(MAIN)
+            if main_before and main_after and main_before != main_after:
+                checker = _Checker(view, None, None, False)
+                old = checker._records(main_before, "main", report=False)
+                checker._check_rewritten(old, checker._records(main_after, "main", report=False), short_ref(MAIN))
+                found += checker.findings
+            findings += [f for f in found if f.line() not in before]
+        finally:
+            view.close()
+    return findings

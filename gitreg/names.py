@@ -128,6 +128,42 @@ class Stage:
 #: MLflow's "None": a version in no fixed stage.
 NO_STAGE = Stage("none")
 
+_VERSION_ALIAS = re.compile(r"v[0-9]+\Z", re.IGNORECASE)
+
+
+def check_alias(alias: object, stages: tuple[str, ...]) -> str:
+    """The canonical name of an alias, refused where it would read as something else: one of the
+    registry's ``stages``, MLflow's reserved ``latest`` or a version (``v3``), or "None"."""
+    name = check_stage_name(alias)
+    if name in stages or is_fixed_stage(name):
+        raise InvalidInputError(
+            f"{_show(alias)} is a stage of this registry, not an alias: move a version there with "
+            f"'gitreg promote MODEL VERSION {display_stage(name)}'."
+        )
+    if _VERSION_ALIAS.match(name):
+        raise InvalidInputError(f"{_show(alias)} cannot be an alias: 'v<N>' names version N.")
+    return name
+
+
+def check_declared_stage(stage: Stage, stages: tuple[str, ...], aliases: list[str]) -> Stage:
+    """``stage`` if the registry declares it (MLflow's fixed stages and ``registry.yaml``'s), else
+    an InvalidInputError with the closest declared name, so a typo never creates a new branch."""
+    import difflib
+
+    if stage.is_none or stage.fixed or stage.name in stages:
+        return stage
+    declared = sorted({*(f.lower() for f in FIXED_STAGES), *stages})
+    near = difflib.get_close_matches(stage.name, declared, n=1, cutoff=0.6)
+    hint = f" Did you mean {display_stage(near[0])!r}?" if near else ""
+    alias = (
+        f" {stage.name!r} is an alias of this model: point it with 'gitreg alias set MODEL {stage.name} VERSION'."
+        if stage.name in aliases
+        else " To point an alias, use 'gitreg alias set MODEL ALIAS VERSION'; to add a stage, list it under "
+        "'stages:' in registry.yaml."
+    )
+    shown = ", ".join(["None", *(display_stage(s) for s in declared)])
+    raise InvalidInputError(f"{_show(stage.name)} is not a stage of this registry (stages: {shown}).{hint}{alias}")
+
 
 def check_version(version: object) -> int:
     """Return a version number as an int (accepting ``"3"``), else raise."""

@@ -290,8 +290,12 @@ def test_required_signature_missing_then_present(registry: Registry, tmp_path: P
     registry.register("m", file_package(tmp_path / "p2", {"model.bin": b"two"}))
     set_policy(registry, tmp_path, "  production:\n    require_signed: true\n")
     out = run_cli("promote", "m", "1", "production", "-r", str(registry.path))
+    assert out.returncode == 1 and "requires a signature" in out.stderr and "Nothing was promoted" in out.stderr
+    assert registry.stages_of("m") == {}
+    out = run_cli("promote", "m", "1", "production", "--override-policy", "hotfix", "-r", str(registry.path))
     assert out.returncode == 0, out.stderr
-    found = check_registry(registry.store)
+    assert check_registry(registry.store) == []  # a recorded override is honoured ...
+    found = check_registry(registry.store, allow_overrides=False)  # ... unless overrides are denied
     assert rules(found) == {("m", 1, "policy-signature")}
     out = run_cli("promote", "m", "2", "production", "--sign", "-r", str(registry.path))
     assert out.returncode == 0, out.stderr
@@ -322,8 +326,10 @@ def test_signature_by_a_key_not_in_allowed_signers_is_rejected(
     set_policy(registry, tmp_path, "  production:\n    require_signed: true\n")
     (tmp_path / "allowed_signers").write_text("")  # nobody is trusted
     out = run_cli("promote", "m", "1", "production", "--sign", "-r", str(registry.path))
+    assert out.returncode == 1 and "No principal matched" in out.stderr  # the promotion itself is refused
+    out = run_cli("promote", "m", "1", "production", "--sign", "--override-policy", "t", "-r", str(registry.path))
     assert out.returncode == 0, out.stderr
-    assert rules(check_registry(registry.store)) == {("m", 1, "policy-signature")}
+    assert rules(check_registry(registry.store, allow_overrides=False)) == {("m", 1, "policy-signature")}
 
 
 def test_ci_shaped_review_of_a_pull_request_merge_in_a_shallow_clone(registry: Registry, tmp_path: Path) -> None:
@@ -368,8 +374,8 @@ def test_a_version_tag_signed_afterwards_satisfies_require_signed(
     registry: Registry, tmp_path: Path, ssh_signing: Path
 ) -> None:
     registry.register("m", file_package(tmp_path / "p1", {"model.bin": b"one"}))
-    set_policy(registry, tmp_path, "  production:\n    require_signed: true\n")
     registry.promote("m", 1, "production")
+    set_policy(registry, tmp_path, "  production:\n    require_signed: true\n")
     assert rules(check_registry(registry.store)) == {("m", 1, "policy-signature")}
     # re-signing the tag in place keeps its commit, so the version is not "moved"
     git(registry.path, "tag", "-s", "-f", "-m", "Register m version 1 (signed)", "m/v1", "m/v1^{}")

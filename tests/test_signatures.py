@@ -41,7 +41,7 @@ def signed(registry: Registry, tmp_path: Path) -> Registry:
     gitreg.pyfunc.log_model("v2", python_model=Echo(), registered_model_name="m", registry=registry)
     store.sign_commits = True
     registry.promote("m", 1, "Production")
-    registry.promote("m", 2, "champion")
+    registry.set_alias("m", "champion", 2)
     store.sign_commits = False
     registry.promote("m", 1, "Staging", exclusive_fixed=False)
     return registry

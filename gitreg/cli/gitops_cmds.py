@@ -144,9 +144,7 @@ def check(
             index = os.environ.get("GIT_INDEX_FILE")  # what git gives a hook for 'commit -a' and 'commit PATH'
             findings = check_staged(store, index_file=Path(index).absolute() if index else None, fetch=not no_fetch)
         else:
-            findings = check_registry(
-                store, ref=ref, base=base, fetch=not no_fetch, allow_overrides=not deny_overrides
-            )
+            findings = check_registry(store, ref=ref, base=base, fetch=not no_fetch, allow_overrides=not deny_overrides)
     finally:
         store.close()
     if as_json:

@@ -15,30 +15,26 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from gitreg import yamlio
-from gitreg.config import DEFAULT_STAGES, RegistryConfig
+from gitreg.config import RegistryConfig
 from gitreg.entities import ModelVersion, RegisteredModel
-from gitreg.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.manifest import ModelRecord
-from gitreg.names import Stage, check_model_name, check_stage_name
+from gitreg.names import Stage, check_alias, check_declared_stage, check_model_name
 from gitreg.registry import proposal
+from gitreg.registry.bootstrap import create_store
 from gitreg.registry.deletion import Deletion
 from gitreg.registry.freshness import Freshness
-from gitreg.registry.layout import CONFIG_FILE, MAIN, at
+from gitreg.registry.layout import CONFIG_FILE, TAG_PREFIX
 from gitreg.registry.promotion import Promotion
 from gitreg.registry.reader import Reader
 from gitreg.registry.records import Records
 from gitreg.registry.versions import Versions
 from gitreg.registry.views import NewVersion, Package, Resolved, StageMove, VersionRef
 from gitreg.registry.writer import Writer
-from gitreg.store import MODE_FILE, GitStore, RefUpdate, worktree
+from gitreg.store import GitStore
 from gitreg.uri import ModelURI
 
 log = logging.getLogger("gitreg")
-_README = (
-    "# gitreg model registry\n\nThis repository is a gitreg model registry. Versions are tags "
-    "`<model>/v<N>`, stages are branches `stages/<stage>`.\nUse `gitreg models` to list models.\n"
-)
 
 
 class Registry:
@@ -65,25 +61,7 @@ class Registry:
     @classmethod
     def init(cls, path: str | os.PathLike[str], *, bare: bool = False) -> Registry:
         """Create a registry at ``path`` (a new or empty directory)."""
-        p = Path(path).expanduser().absolute()
-        if p.exists() and GitStore.find_git_dir(p) is not None:
-            if GitStore.open(p).read_blob(at(MAIN, CONFIG_FILE)) is not None:
-                raise AlreadyExistsError(f"{p} is already a gitreg registry.")
-            raise AlreadyExistsError(f"{p} is already a git repository; give 'gitreg init' a new directory.")
-        if p.exists() and (not p.is_dir() or any(p.iterdir())):
-            raise AlreadyExistsError(f"{p} exists and is not an empty directory; give 'gitreg init' a new path.")
-        store = GitStore.init(p, bare=bare)
-        if bare:  # main's reflog is how a write notices main lost registrations (store.reflog)
-            store.git("config", "core.logAllRefUpdates", "true")
-        config = yamlio.dump({"format": 1, "stages": list(DEFAULT_STAGES), "policy": {}})
-        files = {CONFIG_FILE: config.encode(), "README.md": _README.encode()}
-        tree = store.edit_tree(None, {k: (MODE_FILE, store.write_blob(v)) for k, v in files.items()})
-        commit = store.write_commit(tree, [], "Initialise gitreg registry")
-        store.update_refs([RefUpdate(MAIN, commit, None)], "gitreg init")
-        if store.work_tree is not None:
-            store.git("read-tree", "-u", "--reset", commit)
-            worktree.mark_synced(store, commit)
-        return cls(store)
+        return cls(create_store(Path(path), bare=bare))
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Registry:
@@ -124,9 +102,6 @@ class Registry:
         """``trusted_types`` from ``registry.yaml`` on main: whoever can change main decides what loaders trust."""
         return self.config().trusted_types
 
-    def lfs_threshold(self) -> int | None:
-        return self.config().lfs_threshold
-
     def model_names(self) -> list[str]:
         return self.reader.model_names()
 
@@ -139,8 +114,8 @@ class Registry:
     def latest_ref(self, name: str) -> VersionRef:
         return self.reader.latest_ref(name)
 
-    def stage_ref_version(self, name: str, stage: str) -> VersionRef | None:
-        return self.reader.stage_ref_version(name, stage)
+    def stage_ref_version(self, name: str, stage: str, *, as_of: int | None = None) -> VersionRef | None:
+        return self.reader.stage_ref_version(name, stage, as_of=as_of)
 
     def resolve(self, uri: ModelURI) -> Resolved:
         return self.reader.resolve(uri)
@@ -202,7 +177,7 @@ class Registry:
         ref = self.versions.register(
             name, package, description=description, tags=tags, create=create, provenance_dir=provenance_dir
         )
-        self.store.clear_stale_locks(f"refs/tags/{name}")
+        self.store.clear_stale_locks(TAG_PREFIX + name)
         # A version that did not exist a moment ago is in no stage yet: no need to list stage branches.
         return self.model_version(ref, held={})
 
@@ -232,6 +207,7 @@ class Registry:
         *,
         archive_existing: bool = False,
         exclusive_fixed: bool = True,
+        override_policy: str | None = None,
     ) -> ModelVersion:
         """Put ``version`` of ``name`` in ``stage``: the one dispatch of every interface.
 
@@ -241,21 +217,57 @@ class Registry:
         leaves the other fixed stages; ``archive_existing`` then moves the
         version the stage held before to Archived, as MLflow's
         ``archive_existing_versions``. Any other name is an alias: it moves to
-        the version and nothing else changes."""
+        the version and nothing else changes.
+
+        The stage's policy (``registry.yaml`` on main) is enforced before anything is written:
+        :class:`~gitreg.errors.PolicyError` lists what it refuses. ``override_policy`` (a reason)
+        promotes anyway, recording ``Gitreg-Policy-Override: <reason>`` in the promotion commit
+        and warning through the ``gitreg`` logger."""
         target = Stage.parse(stage)
         if target.is_none:
             return self.demote_version(name, version)
+        declared = self.config().stages
+        if not (target.fixed or target.name in declared):
+            check_declared_stage(target, declared, self.stage_names())
+        return self._move_to(
+            name,
+            version,
+            target,
+            archive_existing=archive_existing,
+            exclusive_fixed=exclusive_fixed,
+            override_policy=override_policy,
+        )
+
+    def _move_to(
+        self,
+        name: str,
+        version: int,
+        target: Stage,
+        *,
+        archive_existing: bool,
+        exclusive_fixed: bool,
+        override_policy: str | None = None,
+    ) -> ModelVersion:
         ref, held = self.promotion.promote(
             name,
             version,
             target.name,
             archive_existing=archive_existing and target.fixed,
             exclusive_fixed=exclusive_fixed,
+            override_policy=override_policy,
         )
         return self.model_version(ref, held=held)
 
-    def promotion_message(self, ref: VersionRef, stage: str, previous: int | None) -> str:
-        return self.promotion.message(ref, check_stage_name(stage), previous)
+    def rollback(
+        self, name: str, stage: str, *, to: int | None = None, override_policy: str | None = None
+    ) -> tuple[int | None, ModelVersion]:
+        """Put back the version ``stage`` held before its current one (or ``to``, which it held
+        at some point), through :meth:`promote`: one commit, the policy applies. Returns the
+        version it held and the version it holds now."""
+        from gitreg.registry.rollback import rollback_target
+
+        before, target = rollback_target(self.reader, name, stage, to)
+        return before, self.promote(name, target, stage, override_policy=override_policy)
 
     def propose(self, name: str, version: int, stage: str) -> proposal.Proposal:
         """Put ``version`` of ``name`` in ``stage`` on a branch for review; see :mod:`.proposal`."""
@@ -275,12 +287,21 @@ class Registry:
         return self.model_version(self.version_ref(name, version), held=held)
 
     def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
-        """Point ``alias`` at ``version``; unlike :meth:`promote`, a fixed stage used as an alias
-        keeps the version's other stages."""
-        target = Stage.parse(alias)
-        if target.is_none:
+        """Point ``alias`` at ``version`` (an alias is any name that is not one of the registry's
+        stages, ``latest``, ``v<N>`` or "None"); the version's stages stay as they are."""
+        if isinstance(alias, str) and alias.lower() == "none":
             raise InvalidInputError(f"{alias!r} cannot be an alias: 'None' means no stage.")
-        return self.promote(name, version, target, exclusive_fixed=False)
+        target = Stage(check_alias(alias, self.config().stages))
+        return self._move_to(name, version, target, archive_existing=False, exclusive_fixed=False)
+
+    def delete_alias(self, name: str, alias: str) -> int:
+        """Remove ``alias`` from model ``name``; returns the version it named. An alias branch left
+        holding no model is deleted with it."""
+        target = Stage.parse(alias)
+        held = None if target.is_none else self.demote(name, target.name)
+        if held is None:
+            raise NotFoundError(f"Model {name!r} has no alias {target.shown!r}.")
+        return held
 
     def delete_version(self, name: str, version: int) -> None:
         """Tombstone a version: it no longer resolves and leaves every stage; its number is never reused."""

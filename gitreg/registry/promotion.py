@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from gitreg.errors import NotFoundError
+from gitreg.config import RegistryConfig
+from gitreg.errors import InvalidInputError, NotFoundError, PolicyError
 from gitreg.manifest import ModelRecord
 from gitreg.names import check_model_name, check_stage_name, display_stage, is_fixed_stage
 from gitreg.registry import layout
-from gitreg.registry.layout import MAIN
+from gitreg.registry.layout import MAIN, at
+from gitreg.registry.policy_gate import Candidate, Finding, PolicyGate, override_line
 from gitreg.registry.reader import Reader, is_live
 from gitreg.registry.views import StageMove, VersionRef
 from gitreg.registry.writer import Plan, Writer, lease
@@ -39,9 +41,19 @@ def stage_updates(
             continue
         if root is None and tree is None:
             continue
+        if tree is None and head and _is_empty_alias(reader, stage, new):
+            updates.append(RefUpdate(branch, None, head))  # an alias that names nothing is no branch
+            continue
         said = (messages or {}).get(stage, message)
         updates.append(RefUpdate(branch, store.write_commit(new, [head] if head else [], said), head))
     return updates
+
+
+def _is_empty_alias(reader: Reader, stage: str, tree: str) -> bool:
+    """Whether ``stage`` is an alias (not a declared stage) whose branch would hold no model."""
+    if is_fixed_stage(stage) or stage in reader.config().stages:
+        return False
+    return not reader.store.read_tree(at(tree, layout.MODELS_DIR))
 
 
 def _needs_signed_commit(reader: Reader, head: str, stage: str, name: str) -> bool:
@@ -94,8 +106,16 @@ class Promotion:
         name: str,
         decide: Callable[[VersionRef | None, ModelRecord, dict[str, int]], tuple[Moves, str]],
         version: int | None = None,
+        *,
+        override: str | None = None,
     ) -> dict[str, int]:
-        """Plan stage moves of ``name`` on the current main and stages; returns the stages held after."""
+        """Plan stage moves of ``name`` on the current main and stages; returns the stages held after.
+
+        Every stage a move puts a version in is held to its policy (``registry.yaml`` on the main
+        the plan leases) before anything is published: :class:`PolicyError` with the findings,
+        unless ``override`` (a reason, already recorded in the commit messages) is given; then the
+        findings become a warning."""
+        overridden: list[Finding] = []
 
         def plan() -> Plan[dict[str, int]]:
             head = self.store.ref(MAIN)
@@ -105,29 +125,81 @@ class Promotion:
             ref = self.read.version_ref(name, version, record=record) if version is not None else None
             held = self.read.stages_of(name, record=record)
             moves, message = decide(ref, record, held)
-            messages = self._messages(moves, held, message)
+            messages = self._messages(moves, held, message, override)
             trees = {s: (r.tree if r else None) for s, r in moves.items()}
             updates = stage_updates(self.read, name, trees, message, messages)
+            overridden[:] = self._enforce(head, name, moves, updates, override)
             after = {s: v for s, v in held.items() if s not in moves}
             after.update({s: r.version for s, r in moves.items() if r is not None})
             return Plan(after, message.splitlines()[0], updates, leases=[lease(MAIN, head)])
 
-        return self.writer.write(plan, what=f"the stages of {name!r}")
+        after = self.writer.write(plan, what=f"the stages of {name!r}")
+        if overridden:
+            self.writer.warnings.append(
+                f"{name}: the promotion policy was overridden ({override}): " + "; ".join(f.line() for f in overridden)
+            )
+        return after
 
-    def _messages(self, moves: Moves, held: dict[str, int], message: str) -> dict[str, str]:
+    def _enforce(
+        self, main: str, name: str, moves: Moves, updates: list[RefUpdate], override: str | None
+    ) -> list[Finding]:
+        """The policy findings of the stage commits ``updates`` (planned, not yet published), by
+        :class:`~gitreg.registry.policy_gate.PolicyGate`: raises :class:`PolicyError` unless
+        ``override``; returns what the override overrides."""
+        config = self.read.parsed(at(main, layout.CONFIG_FILE), RegistryConfig, layout.CONFIG_FILE)
+        if config is None or not config.policy:
+            return []
+        gate = PolicyGate(self.store, {s: layout.stage_ref(s) for s in self.read.stage_names()})
+        found: list[Finding] = []
+        for update in updates:
+            stage = layout.stage_of(update.ref)
+            ref = moves.get(stage) if stage else None
+            if stage is None or ref is None or update.new is None or stage not in config.policy:
+                continue
+            tag = layout.tag_ref(name, ref.version)
+            candidate = Candidate(
+                name, ref.version, tag, ref.tree, ref.manifest, update.new, layout.stage_branch(stage)
+            )
+            found += gate.evaluate(config.policy[stage], candidate)
+        if found and override is None:
+            raise PolicyError(
+                f"The promotion policy ({layout.CONFIG_FILE} on main) refuses this: "
+                + " ".join(f.message for f in found)
+                + " Nothing was promoted. To promote anyway, on the record, pass --override-policy REASON "
+                "(promote(..., override_policy=REASON)).",
+                tuple(found),
+            )
+        return found
+
+    def _messages(
+        self, moves: Moves, held: dict[str, int], message: str, override: str | None = None
+    ) -> dict[str, str]:
         """A promotion message of its own for every stage a move puts a version in besides the one
         the write is about (Archived, with ``archive_existing``), so each commit authorises its stage."""
         first = next(iter(moves), None)
         return {
-            s: self.message(ref, s, held.get(s))
+            s: self.message(ref, s, held.get(s), override)
             for s, ref in moves.items()
             if ref is not None and s != first and message.startswith("Promote")
         }
 
     def promote(
-        self, name: str, version: int, stage: str, *, archive_existing: bool = False, exclusive_fixed: bool = True
+        self,
+        name: str,
+        version: int,
+        stage: str,
+        *,
+        archive_existing: bool = False,
+        exclusive_fixed: bool = True,
+        override_policy: str | None = None,
     ) -> tuple[VersionRef, dict[str, int]]:
-        """Put ``version`` of ``name`` in ``stage`` (one commit on ``stages/<stage>``)."""
+        """Put ``version`` of ``name`` in ``stage`` (one commit on ``stages/<stage>``).
+
+        Raises :class:`PolicyError` when the stage's policy refuses it, unless
+        ``override_policy`` gives a reason, which the commit records as a
+        ``Gitreg-Policy-Override`` trailer."""
+        if override_policy is not None and not override_policy.strip():
+            raise InvalidInputError("An override of the promotion policy needs a reason.")
         target = check_stage_name(stage)
 
         def decide(ref: VersionRef | None, record: ModelRecord, held: dict[str, int]) -> tuple[Moves, str]:
@@ -140,12 +212,12 @@ class Promotion:
                         moves[s] = None
             if archive_existing and previous is not None and previous != ref.version and target != "archived":
                 moves["archived"] = self.read.version_ref(name, previous, record=record)
-            return moves, self.message(ref, target, previous)
+            return moves, self.message(ref, target, previous, override_policy)
 
         ref = self.read.version_ref(name, version)
-        return ref, self._move(name, decide, ref.version)
+        return ref, self._move(name, decide, ref.version, override=override_policy)
 
-    def message(self, ref: VersionRef, stage: str, previous: int | None) -> str:
+    def message(self, ref: VersionRef, stage: str, previous: int | None, override: str | None = None) -> str:
         """The commit message of putting ``ref`` in ``stage``: from which version to which, how
         each shared metric changes, and trailers naming what the commit authorises (a signature
         over it is bound to this stage and version)."""
@@ -163,6 +235,8 @@ class Promotion:
         else:
             lines.append(f"{shown}: (none) -> version {ref.version}")
         lines += ["", f"Gitreg-Stage: {stage}", f"Gitreg-Model: {ref.name}", f"Gitreg-Version: {ref.version}"]
+        if override is not None:
+            lines.append(override_line(override))
         return "\n".join(lines)
 
     def demote(self, name: str, stage: str) -> int | None:

@@ -9,6 +9,7 @@ record never reached) is ignored: it never blocks a listing or a promotion.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -101,8 +102,13 @@ class Reader:
         return rec
 
     def missing_model_message(self, name: str) -> str:
-        near = [n for n in self.model_names() if n.lower() == name.lower()]
-        hint = f" Did you mean {near[0]!r}?" if near else ""
+        """Says the model is missing and, if one is close (other case, a typo), which was meant."""
+        names = self.model_names()
+        near = [n for n in names if n.lower() == name.lower()]
+        if not near:
+            lowered = {n.lower(): n for n in names}
+            near = [lowered[n] for n in difflib.get_close_matches(name.lower(), lowered, n=3, cutoff=0.75)]
+        hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
         return f"Registered model {name!r} does not exist.{hint}"
 
     # -- versions -----------------------------------------------------------
@@ -187,16 +193,22 @@ class Reader:
         found = (layout.stage_of(ref) for ref in self.store.ref_oids(layout.STAGE_PREFIX))
         return sorted(s for s in found if s)
 
-    def stage_ref_version(self, name: str, stage: str) -> VersionRef | None:
+    def stage_ref_version(self, name: str, stage: str, *, as_of: int | None = None) -> VersionRef | None:
         """The version ``stage`` holds for ``name``, verified against its tag (None: holds none,
-        or holds a version that is no longer live)."""
+        or holds a version that is no longer live). With ``as_of`` (seconds since the epoch): what
+        it held then, i.e. at the stage branch's newest first-parent commit at or before that
+        instant (committer date); NotFoundError if the branch did not exist yet."""
         check_model_name(name)
         stage = check_stage_name(stage)
         self.fresh.moving()
-        tree = self.store.tree_oid(at(layout.stage_ref(stage), layout.version_dir(name)))
+        rev, label = layout.stage_ref(stage), layout.stage_branch(stage)
+        if as_of is not None:
+            rev = self.stage_commit_at(stage, as_of)
+            label = rev[:12]
+        tree = self.store.tree_oid(at(rev, layout.version_dir(name)))
         if tree is None:
             return None
-        where = at(layout.stage_branch(stage), layout.manifest_path(name))
+        where = at(label, layout.manifest_path(name))
         manifest = self.manifest(at(tree, MANIFEST_FILE), where)
         if manifest.name != name:
             raise IntegrityError(f"{where} names model {manifest.name!r}, not {name!r}.")
@@ -206,10 +218,23 @@ class Reader:
         ref = self.version_ref(name, manifest.version, record=record, known=(tree, manifest))
         if ref.tree != tree:
             raise IntegrityError(
-                f"{layout.stage_branch(stage)}:{layout.version_dir(name)}/ claims version {manifest.version} but its "
+                f"{label}:{layout.version_dir(name)}/ claims version {manifest.version} but its "
                 f"content differs from tag {ref.tag}; refusing to use it. Run 'gitreg check' to see what differs."
             )
         return ref
+
+    def stage_commit_at(self, stage: str, when: int) -> str:
+        """The commit ``stages/<stage>`` was at ``when``: its newest first-parent commit at or before it."""
+        from gitreg.store import timeline
+        from gitreg.uri import format_instant
+
+        commit = timeline.first_parent_at(self.store, layout.stage_ref(check_stage_name(stage)), when)
+        if commit is None:
+            raise NotFoundError(
+                f"Stage {display_stage(stage)!r} did not exist yet at {format_instant(when)} "
+                f"(git log --first-parent {layout.stage_branch(stage)})."
+            )
+        return commit
 
     def stages_of(
         self, name: str, stages: Iterable[str] | None = None, record: ModelRecord | None = None
@@ -251,13 +276,24 @@ class Reader:
             return Resolved(self.latest_ref(uri.name), "latest")
         if uri.kind == "stage":
             assert uri.stage is not None
-            ref = self.stage_ref_version(uri.name, uri.stage)
+            ref = self.stage_ref_version(uri.name, uri.stage, as_of=uri.as_of)
+            if ref is None and uri.as_of is not None:
+                from gitreg.uri import format_instant
+
+                raise NotFoundError(
+                    f"Model {uri.name!r} had no version in stage {display_stage(uri.stage)!r} at "
+                    f"{format_instant(uri.as_of)}."
+                )
             if ref is None:
                 self.record(uri.name)
                 raise NotFoundError(
                     f"Model {uri.name!r} has no version in stage {display_stage(uri.stage)!r}. "
                     f"Promote one with 'gitreg promote {uri.name} VERSION {display_stage(uri.stage)}'."
                 )
+            if uri.as_of is not None:
+                from gitreg.uri import format_instant
+
+                return Resolved(ref, f"{display_stage(uri.stage)} at {format_instant(uri.as_of)}")
             return Resolved(ref, display_stage(uri.stage))
         raise InvalidInputError(f"{uri} is not a registry URI.")
 
@@ -273,6 +309,8 @@ class Reader:
             return self.store.tree_oid(at(MAIN, path))
         if uri.kind == "stage":
             assert uri.stage is not None
+            if uri.as_of is not None:
+                return self.store.tree_oid(at(self.stage_commit_at(uri.stage, uri.as_of), path))
             return self.store.tree_oid(at(layout.stage_ref(uri.stage), path))
         raise InvalidInputError(f"{uri} is not a registry URI.")
 

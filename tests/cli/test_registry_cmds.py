@@ -13,6 +13,10 @@ import pytest
 from gitreg.testing import run_cli
 
 
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
 @pytest.fixture
 def reg(tmp_path: Path) -> Path:
     path = tmp_path / "reg"
@@ -112,10 +116,34 @@ def test_delete_asks_unless_yes(reg: Path, saved_model: Path) -> None:
     assert out.returncode == 0 and out.stdout.strip() == "Deleted version 1 of model 'LR'."
 
 
-def test_demote_and_alias(reg: Path, saved_model: Path) -> None:
+def test_aliases_are_set_and_deleted_with_alias_and_leave_no_branch(reg: Path, saved_model: Path) -> None:
     run_cli("-r", str(reg), "register", "LR", str(saved_model))
-    assert "to champion" in run_cli("-r", str(reg), "promote", "LR", "1", "champion").stdout
-    assert run_cli("-r", str(reg), "demote", "LR", "champion").stdout.strip() == "Removed LR version 1 from champion."
+    out = run_cli("-r", str(reg), "alias", "set", "LR", "champion", "1")
+    assert out.stdout.strip() == "Alias champion of LR now names version 1 (models:/LR@champion)."
+    out = run_cli("-r", str(reg), "alias", "delete", "LR", "champion")
+    assert out.stdout.strip() == "Removed alias champion of LR (it named version 1)."
+    assert "stages/champion" not in git(reg, "branch", "--list", "stages/*")
+
+
+def test_a_stage_typo_is_refused_with_a_suggestion_and_creates_no_branch(reg: Path, saved_model: Path) -> None:
+    run_cli("-r", str(reg), "register", "LR", str(saved_model))
+    out = run_cli("-r", str(reg), "promote", "LR", "1", "Prodution")
+    assert out.returncode == 1
+    assert "'prodution' is not a stage of this registry" in out.stderr and "Did you mean 'Production'?" in out.stderr
+    assert git(reg, "branch", "--list", "stages/*") == ""
+
+
+def test_an_alias_may_not_shadow_a_stage_or_a_version(reg: Path, saved_model: Path) -> None:
+    run_cli("-r", str(reg), "register", "LR", str(saved_model))
+    for name, why in (("Production", "is a stage of this registry"), ("v2", "names version")):
+        out = run_cli("-r", str(reg), "alias", "set", "LR", name, "1")
+        assert out.returncode == 1 and why in out.stderr, out.stderr
+
+
+def test_demote_removes_a_model_from_a_stage(reg: Path, saved_model: Path) -> None:
+    run_cli("-r", str(reg), "register", "LR", str(saved_model))
+    run_cli("-r", str(reg), "promote", "LR", "1", "Staging")
+    assert run_cli("-r", str(reg), "demote", "LR", "staging").stdout.strip() == "Removed LR version 1 from Staging."
 
 
 def test_help_does_not_import_heavy_modules() -> None:

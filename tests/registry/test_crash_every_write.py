@@ -112,7 +112,11 @@ def write_once(reg: Registry, kind: str, src: Source, rng: random.Random) -> str
     if kind == "demote":
         what = rng.choice(["promote", "demote", "demote_version"])
         if what == "promote":
-            reg.promote("pro", rng.choice(live), rng.choice(["Staging", "Production", "champion"]))
+            target = rng.choice(["Staging", "Production", "champion"])
+            if target == "champion":
+                reg.set_alias("pro", target, rng.choice(live))
+            else:
+                reg.promote("pro", rng.choice(live), target)
         elif what == "demote":
             reg.demote("pro", rng.choice(["Staging", "Production", "champion"]))
         else:
