@@ -2,8 +2,11 @@
 # Each creates .venv on first use; without make, run scripts/demo.sh or scripts/test.sh.
 .PHONY: demo test lint bench clean
 
+# The port `make demo` serves the model on: make demo PORT=5002 when 5001 is taken.
+PORT ?= 5001
+
 demo:
-	scripts/demo.sh
+	PORT=$(PORT) scripts/demo.sh
 
 test:
 	scripts/test.sh

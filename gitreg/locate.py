@@ -1,19 +1,23 @@
 """Which registry a call uses, strongest first: the ``registry=`` argument
-(``--registry`` on the CLI), :func:`set_registry`, ``GITREG_REGISTRY``, and
-the registry containing the current directory, found the way git finds
-``.git``. Opened registries are kept per path so their git reader process is
-reused across calls in a warm process."""
+(``--registry`` on the CLI), :func:`set_registry`, ``GITREG_REGISTRY``, the
+registry containing the current directory (found the way git finds
+``.git``), and git's own configuration, ``gitreg.registry`` (``git config
+gitreg.registry PATH`` in a project's repository, or ``--global``). Opened
+registries are kept per path so their git reader process is reused across
+calls in a warm process."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from gitreg.errors import InvalidInputError, NoRegistryError
+from gitreg.errors import GitError, InvalidInputError, NoRegistryError
 from gitreg.registry import Registry
 from gitreg.store import GitStore
+from gitreg.store import process as git_process
 
 ENV = "GITREG_REGISTRY"
+CONFIG_KEY = "gitreg.registry"
 _explicit: str | None = None
 _open: dict[str, Registry] = {}
 
@@ -33,9 +37,40 @@ def get_registry() -> str | None:
     if os.environ.get(ENV):
         return os.environ[ENV]
     found = GitStore.discover(Path.cwd())
-    if found is not None:
-        return str(found.work_tree or found.git_dir)
-    return None
+    top = None if found is None else os.path.abspath(found.work_tree or found.git_dir)
+    if found is not None and top is not None and _is_registry(top, found):
+        return top
+    configured = configured_registry(Path(top) if top else Path.cwd())
+    if configured:
+        return configured
+    return top  # a git repository that is no registry: opening it says so
+
+
+def configured_registry(base: Path | None = None) -> str | None:
+    """``git config --get gitreg.registry`` read from the current directory
+    (its repository's config, then the global and system ones), or None.
+    A relative path is taken from ``base`` (the repository's top), ``~`` is
+    expanded, a URL is kept as it is."""
+    try:
+        value = git_process.run(["config", "--type=path", "--get", CONFIG_KEY], cwd=Path.cwd()).decode().strip()
+    except (GitError, OSError):  # unset (git exits 1), or no usable configuration
+        return None
+    if not value or is_remote(value) or os.path.isabs(value):
+        return value or None
+    return os.path.abspath(os.path.join(base or Path.cwd(), value))
+
+
+def _is_registry(top: str, found: GitStore) -> bool:
+    """Whether the repository around the current directory is a registry; kept open if so."""
+    reg = _open.get(top)
+    if reg is not None and reg.store.git_dir.exists():
+        return True
+    reg = Registry(found)
+    if reg.reader.is_registry():
+        _open[top] = reg
+        return True
+    reg.close()
+    return False
 
 
 def is_remote(location: str) -> bool:

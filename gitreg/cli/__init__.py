@@ -6,6 +6,7 @@ Subcommands live in modules imported only when that command runs, so
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from typing import Any
@@ -19,7 +20,9 @@ from gitreg.cli.errors import (
     exit_broken_pipe,
     report_unexpected,
 )
+from gitreg.cli.output import COLOR_CHOICES
 from gitreg.errors import GitregError
+from gitreg.extras import DISTRIBUTION
 
 # command name -> (module, attribute, one-line help shown by `gitreg --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -28,12 +31,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("gitreg.cli.registry_cmds", "models", "List registered models."),
     "versions": ("gitreg.cli.registry_cmds", "versions", "List the versions of a model."),
     "show": ("gitreg.cli.registry_cmds", "show", "Show a model or the version a URI resolves to."),
-    "promote": ("gitreg.cli.registry_cmds", "promote", "Move a version to a stage (or alias)."),
+    "promote": ("gitreg.cli.registry_cmds", "promote", "Move a version to a stage (Staging, Production, ...)."),
     "demote": ("gitreg.cli.registry_cmds", "demote", "Remove a model from a stage."),
+    "rollback": ("gitreg.cli.stage_cmds", "rollback", "Move a stage back to the version it held before."),
+    "proposals": ("gitreg.cli.stage_cmds", "proposals", "Open promotion proposals: metric deltas and policy result."),
+    "alias": ("gitreg.cli.registry_cmds", "alias", "Set or delete a model's aliases (models:/NAME@ALIAS)."),
     "history": ("gitreg.cli.registry_cmds", "history", "Registrations and stage moves, newest first."),
     "delete": ("gitreg.cli.registry_cmds", "delete", "Delete a version or a whole model."),
     "diff": ("gitreg.cli.gitops_cmds", "diff", "What changed between two versions."),
+    "events": ("gitreg.cli.events_cmds", "events", "Registry events between two states, from git history."),
+    "notify": ("gitreg.cli.events_cmds", "notify", "Send new registry events to webhooks (MLflow 3 format)."),
     "check": ("gitreg.cli.gitops_cmds", "check", "Verify the registry and promotion policy (for CI and pre-commit)."),
+    "hook": ("gitreg.cli.hook_cmds", "hook", "Install gitreg's pre-receive hook into a server repository."),
     "ui": ("gitreg.cli.ui_cmds", "ui", "Browse the registry in a web browser."),
     "clone": ("gitreg.cli.remote_cmds", "clone", "Clone a registry from a git URL, with stages and tags."),
     "push": ("gitreg.cli.remote_cmds", "push", "Push a cloned registry's new state to origin."),
@@ -55,6 +64,17 @@ class LazyGroup(click.Group):
             module, attr, _ = COMMANDS[name]
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """An unknown command is refused with the commands it is close to (``gitreg promot``)."""
+        name = click.utils.make_str(args[0])
+        if not ctx.resilient_parsing and not name.startswith("-") and self.get_command(ctx, name) is None:
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
+            if near:
+                ctx.fail(f"No such command {name!r}. Did you mean {' or '.join(repr(n) for n in near)}?")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
@@ -100,19 +120,33 @@ def _flush_registry_warnings() -> None:
     envvar="GITREG_REGISTRY",
     help="Registry to use (else GITREG_REGISTRY, else the one containing the current directory).",
 )
+@click.option(
+    "--color",
+    "color",
+    type=click.Choice(COLOR_CHOICES),
+    default="auto",
+    show_default=True,
+    help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print no success line (output asked for, errors and warnings stay).")
+@click.option("-v", "--verbose", is_flag=True, help="Also show what the library logs at INFO level, on stderr.")
 @click.option("--traceback", is_flag=True, hidden=True, help="Show Python tracebacks (for debugging gitreg).")
-@click.version_option(package_name="gitreg", prog_name="gitreg", message="%(prog)s %(version)s")
+@click.version_option(package_name=DISTRIBUTION, prog_name="gitreg", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, registry: str | None, traceback: bool) -> None:
+def cli(ctx: click.Context, registry: str | None, color: str, quiet: bool, verbose: bool, traceback: bool) -> None:
     """gitreg: a model registry whose database is a git repository.
 
     Versions are commits and tags, stages are branches; load models anywhere
     with models:/NAME/VERSION or models:/NAME/STAGE.
     """
-    from gitreg.cli.output import show_library_warnings
+    from gitreg.cli.output import choose_color, show_library_warnings
 
-    show_library_warnings()
+    if quiet and verbose:
+        raise click.UsageError("-q/--quiet and -v/--verbose ask for opposite things; give one.")
+    ctx.color = choose_color(color)
+    show_library_warnings(verbose=verbose)
     ctx.meta["gitreg.traceback"] = traceback
+    ctx.meta["gitreg.quiet"] = quiet
     ctx.obj = {"registry": registry}
 
 

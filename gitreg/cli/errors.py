@@ -50,7 +50,11 @@ class GitregClickError(click.ClickException):
         self.exit_code = exit_code(exc)  # type: ignore[misc]  # click reads it per instance
 
     def show(self, file: object = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        from gitreg.cli.output import colour_allowed
+
+        coloured = colour_allowed(err=True)
+        prefix = click.style("Error:", fg="red", bold=True) if coloured else "Error:"
+        click.echo(f"{prefix} {self.format_message()}", err=True, color=coloured)
 
 
 def as_gitreg_error(exc: GitregError | OSError, command: str | None) -> GitregError | None:

@@ -1,10 +1,17 @@
-"""Printing for the CLI: aligned tables for people, JSON for scripts."""
+"""Printing for the CLI: aligned tables for people, JSON for scripts.
+
+What the group options decide is kept in the click context's shared ``meta``:
+``-q`` drops the success line (:func:`say`), ``--color``/``NO_COLOR`` decide
+whether :func:`style` adds ANSI codes, ``-v`` shows the library's INFO log.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,6 +27,11 @@ def registry_option(f: F) -> F:
 
 def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def json_result_option(f: F) -> F:
+    """``--json`` on a command that changes something: one JSON object saying what changed."""
+    return click.option("--json", "as_json", is_flag=True, help="Print what changed as one JSON object.")(f)
 
 
 def open_registry(registry: str | None) -> Any:
@@ -39,7 +51,52 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for i, row in enumerate(cells):
         line = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        click.echo(click.style(line, bold=True) if i == 0 else line)
+        click.echo(style(line, bold=True) if i == 0 else line)
+
+
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def color_setting(choice: str | None) -> bool | None:
+    """``--color`` as click's ``Context.color``: True always, False never, None
+    to decide per stream (a terminal gets colour). ``NO_COLOR`` (any non-empty
+    value, https://no-color.org) turns ``auto`` into never."""
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return None
+
+
+_chosen_color: list[bool | None] = [None]  # the group's --color, for errors shown after its context closed
+
+
+def choose_color(choice: str | None) -> bool | None:
+    """Remember ``--color`` for this process; returns it as ``Context.color``."""
+    _chosen_color[0] = color_setting(choice)
+    return _chosen_color[0]
+
+
+def colour_allowed(*, err: bool = False) -> bool:
+    """Whether text styled now would reach the user as colour."""
+    ctx = click.get_current_context(silent=True)
+    setting = ctx.color if ctx is not None else _chosen_color[0]
+    if setting is None and os.environ.get("NO_COLOR"):
+        setting = False
+    if setting is not None:
+        return setting
+    stream = sys.stderr if err else sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def style(text: str, *, err: bool = False, **styles: Any) -> str:
+    """``click.style`` when colour is allowed on that stream, else ``text`` unchanged."""
+    return click.style(text, **styles) if colour_allowed(err=err) else text
+
+
+def is_quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("gitreg.quiet"))
 
 
 def when(ms_or_s: int, *, seconds: bool = False) -> str:
@@ -48,8 +105,22 @@ def when(ms_or_s: int, *, seconds: bool = False) -> str:
 
 
 def say(message: str) -> None:
-    """The one line a command prints on success."""
+    """The one line a command prints on success (not with ``-q``)."""
+    if not is_quiet():
+        click.echo(message)
+
+
+def echo(message: str) -> None:
+    """A line of a command's output proper (what ``show`` shows): printed even with ``-q``."""
     click.echo(message)
+
+
+def done(as_json: bool, message: str, **changed: Any) -> None:
+    """What a write did: one JSON object with ``--json`` (even with ``-q``), else the success line."""
+    if as_json:
+        print_json(changed)
+    else:
+        say(message)
 
 
 def warn(messages: list[str]) -> None:
@@ -75,8 +146,14 @@ class _WarningLine(logging.Handler):
         click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
 
 
-def show_library_warnings() -> None:
-    """Route the library's log (warnings and above) to stderr, once per process."""
+def show_library_warnings(*, verbose: bool = False) -> None:
+    """Route the library's log (warnings and above; INFO too when ``verbose``) to stderr, once per process."""
     log = logging.getLogger("gitreg")
-    if not any(isinstance(h, _WarningLine) for h in log.handlers):
-        log.addHandler(_WarningLine(logging.WARNING))
+    level = logging.INFO if verbose else logging.WARNING
+    handler = next((h for h in log.handlers if isinstance(h, _WarningLine)), None)
+    if handler is None:
+        handler = _WarningLine(level)
+        log.addHandler(handler)
+    handler.setLevel(level)
+    if verbose and log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)

@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 import click
 
 from gitreg.cli.output import (
+    done,
+    echo,
     json_option,
+    json_result_option,
     key_values,
     open_registry,
     print_json,
@@ -22,15 +25,92 @@ from gitreg.cli.output import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# -- shell completion (``_GITREG_COMPLETE=bash_source gitreg``): names read from the registry --------------
+
+
+def _completion_registry(ctx: click.Context) -> Any:
+    """The registry the command line being completed names (-r on the command or the group), else the usual one."""
+    from gitreg.locate import open_registry as _open
+
+    return _open(ctx.params.get("registry") or ctx.find_root().params.get("registry"))
+
+
+def _completions(ctx: click.Context, incomplete: str, candidates: Callable[[Any], list[str]]) -> list[str]:
+    """The candidates starting with ``incomplete`` (case-insensitively); none when the registry cannot be read:
+    a completion never prints an error into the user's prompt."""
+    from gitreg.errors import GitregError
+
+    try:
+        found = candidates(_completion_registry(ctx))
+    except (GitregError, OSError, ValueError):
+        return []
+    return [c for c in found if c.lower().startswith(incomplete.lower())]
+
+
+def complete_model(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return _completions(ctx, incomplete, lambda reg: reg.model_names())
+
+
+def complete_model_or_uri(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """NAME or models:/NAME/, then, after models:/NAME/, its versions, latest and the stages it is in."""
+    prefix = "models:/"
+
+    def candidates(reg: Any) -> list[str]:
+        names = reg.model_names()
+        rest = incomplete[len(prefix) :] if incomplete.startswith(prefix) else None
+        if rest is None or "/" not in rest:
+            return [*names, *(f"{prefix}{n}/" for n in names)]
+        name = rest.split("/", 1)[0]
+        refs = [*map(str, reg.version_numbers(name)), "latest", *(_shown_stage(s) for s in reg.stages_of(name))]
+        return [f"{prefix}{name}/{r}" for r in refs]
+
+    return _completions(ctx, incomplete, candidates)
+
+
+def complete_version(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    name = ctx.params.get("name")
+    return _completions(ctx, incomplete, lambda reg: [str(v) for v in reg.version_numbers(name)] if name else [])
+
+
+def _shown_stage(stage: str) -> str:
+    from gitreg.names import display_stage
+
+    return display_stage(stage)
+
+
+def complete_stage(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The registry's declared stages (MLflow's three, registry.yaml's), and None."""
+    from gitreg.names import FIXED_STAGES
+
+    def declared(reg: Any) -> list[str]:
+        return list(dict.fromkeys([*FIXED_STAGES, *(_shown_stage(s) for s in reg.config().stages), "None"]))
+
+    return _completions(ctx, incomplete, declared)
+
+
+def complete_held_stage(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """The stages model NAME has a version in (for demote)."""
+    name = ctx.params.get("name")
+    return _completions(ctx, incomplete, lambda reg: [_shown_stage(s) for s in reg.stages_of(name)] if name else [])
+
+
 @click.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False))
 @click.option("--bare", is_flag=True, help="Create a bare repository (no work tree), e.g. to push to.")
-def init(path: str, bare: bool) -> None:
+@json_result_option
+def init(path: str, bare: bool, as_json: bool) -> None:
     """Create a new registry at PATH (default: the current directory)."""
     from gitreg.registry import Registry
+    from gitreg.registry.layout import MAIN_BRANCH
 
     reg = Registry.init(path, bare=bare)
-    say(f"Initialised empty gitreg registry in {reg.path} (branch main, stages are branches stages/*).")
+    done(
+        as_json,
+        f"Initialised empty gitreg registry in {reg.path} (branch main, stages are branches stages/*).",
+        path=str(reg.path),
+        bare=bare,
+        branch=MAIN_BRANCH,
+    )
 
 
 @click.command()
@@ -42,6 +122,7 @@ def init(path: str, bare: bool) -> None:
 @click.option("--param", "params", multiple=True, metavar="K=V", help="Parameter to record (repeatable).")
 @click.option("--run-id", default=None, help="Run id to record with the version.")
 @click.option("--sign", is_flag=True, help="Sign the version tag and commit with your git signing key (GPG or SSH).")
+@json_result_option
 @registry_option
 def register(
     name: str,
@@ -52,6 +133,7 @@ def register(
     params: tuple[str, ...],
     run_id: str | None,
     sign: bool,
+    as_json: bool,
     registry: str | None,
 ) -> None:
     """Register SOURCE as the next version of model NAME.
@@ -80,7 +162,15 @@ def register(
         registry=reg,
         quiet=True,
     )
-    say(f"Created version '{mv.version}' of model '{mv.name}' (tag {mv.tag}, commit {mv.commit[:7]}).")
+    done(
+        as_json,
+        f"Created version '{mv.version}' of model '{mv.name}' (tag {mv.tag}, commit {mv.commit[:7]}).",
+        model=mv.name,
+        version=mv.version,
+        tag=mv.tag,
+        commit=mv.commit,
+        uri=f"models:/{mv.name}/{mv.version}",
+    )
 
 
 def _search_options(keys: str, default_order: str) -> Callable[[F], F]:
@@ -183,7 +273,7 @@ def _version_rows(versions: list) -> list[tuple]:
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_model)
 @click.option(
     "--filter",
     "filter_string",
@@ -232,24 +322,32 @@ def versions(
 
 
 @click.command()
-@click.argument("target", metavar="NAME|URI")
+@click.argument("target", metavar="NAME|URI", shell_complete=complete_model_or_uri)
+@click.option("--as-of", metavar="INSTANT", help="With a stage URI: what the stage held then (ISO 8601).")
 @json_option
 @registry_option
-def show(target: str, as_json: bool, registry: str | None) -> None:
-    """Show a registered model, or the version a models:/ URI resolves to."""
+def show(target: str, as_of: str | None, as_json: bool, registry: str | None) -> None:
+    """Show a registered model, or the version a models:/ URI resolves to.
+
+    A stage URI may name a past instant, models:/M/Production@2026-11-01T12:00Z, or take
+    --as-of: what the stage held then, from the stage branch's history."""
     from gitreg import uri as uris
 
     reg = open_registry(registry)
+    if as_of is not None:
+        if not target.startswith("models:"):
+            raise click.UsageError("--as-of goes with a stage URI: 'gitreg show models:/M/Production --as-of DATE'.")
+        target = str(uris.at_instant(uris.parse(target), uris.parse_instant(as_of)))
     if not target.startswith("models:"):
         model = reg.get_model(target)
         if as_json:
             print_json(model.to_dict())
             return
-        say(f"Model:        {model.name}")
-        say(f"Description:  {model.description or '-'}")
-        say(f"Tags:         {', '.join(f'{k}={v}' for k, v in model.tags.items()) or '-'}")
-        say(f"Stages:       {', '.join(f'{s}: v{v}' for s, v in model.aliases.items()) or '-'}")
-        say(f"Latest:       {model.latest_versions[0].version if model.latest_versions else '-'}")
+        echo(f"Model:        {model.name}")
+        echo(f"Description:  {model.description or '-'}")
+        echo(f"Tags:         {', '.join(f'{k}={v}' for k, v in model.tags.items()) or '-'}")
+        echo(f"Stages:       {', '.join(f'{s}: v{v}' for s, v in model.aliases.items()) or '-'}")
+        echo(f"Latest:       {model.latest_versions[0].version if model.latest_versions else '-'}")
         return
     resolved = reg.resolve(uris.parse(target))
     mv = reg.model_version(resolved.ref)
@@ -278,13 +376,13 @@ def show(target: str, as_json: bool, registry: str | None) -> None:
         dirty = " (dirty)" if mv.git_dirty else ""
         lines.append(("Trained at", f"{mv.git_commit[:12]}{dirty} {mv.git_remote or ''}".rstrip()))
     for k, v in lines:
-        say(f"{k + ':':<13} {v}")
+        echo(f"{k + ':':<13} {v}")
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version")
-@click.argument("stage")
+@click.argument("name", shell_complete=complete_model)
+@click.argument("version", shell_complete=complete_version)
+@click.argument("stage", shell_complete=complete_stage)
 @click.option("--archive-existing", is_flag=True, help="Move the version STAGE held before to Archived.")
 @click.option("--sign", is_flag=True, help="Sign the stage move commit with your git signing key (GPG or SSH).")
 @click.option(
@@ -293,6 +391,13 @@ def show(target: str, as_json: bool, registry: str | None) -> None:
     help="Leave STAGE alone; put the change on branch promote/STAGE/NAME-vVERSION for review.",
 )
 @click.option("--push", "push_", is_flag=True, help="With --propose: push the branch and print the pull request URL.")
+@click.option(
+    "--override-policy",
+    metavar="REASON",
+    default=None,
+    help="Promote even if the stage's policy refuses it; REASON is recorded in the commit (Gitreg-Policy-Override).",
+)
+@json_result_option
 @registry_option
 def promote(
     name: str,
@@ -302,9 +407,11 @@ def promote(
     sign: bool,
     propose: bool,
     push_: bool,
+    override_policy: str | None,
+    as_json: bool,
     registry: str | None,
 ) -> None:
-    """Move VERSION of NAME to STAGE (Staging, Production, Archived, None or any alias)."""
+    """Move VERSION of NAME to STAGE (Staging, Production, Archived, None, or a stage registry.yaml declares)."""
     from gitreg.names import Stage, check_version
     from gitreg.registry.layout import stage_branch, stage_ref
 
@@ -312,53 +419,124 @@ def promote(
     reg.store.sign_commits = True if sign else None  # None: follow git's commit.gpgsign
     if push_ and not propose:
         raise click.UsageError("--push goes with --propose (a direct promotion of a remote registry is pushed anyway).")
+    if override_policy is not None and propose:
+        raise click.UsageError("--override-policy goes with a direct promotion; a proposal is checked in review.")
     if propose:
         from gitreg.cli.remote_cmds import propose_and_report
 
-        propose_and_report(reg, name, version, stage, push=push_)
+        propose_and_report(reg, name, version, stage, push=push_, as_json=as_json)
         return
     target, number = Stage.parse(stage), check_version(version)
     before = None if target.is_none else reg.stages_of(name).get(target.name)
     head_before = None if target.is_none else reg.store.ref(stage_ref(target.name))
-    mv = reg.promote(name, number, target, archive_existing=archive_existing)
+    mv = reg.promote(name, number, target, archive_existing=archive_existing, override_policy=override_policy)
     if target.is_none:
-        say(f"Moved {name} version {mv.version} out of every stage.")
+        done(
+            as_json,
+            f"Moved {name} version {mv.version} out of every stage.",
+            model=name,
+            version=mv.version,
+            stage="None",
+            changed=True,
+        )
         return
     head = reg.store.ref(stage_ref(target.name)) or ""
     if before == mv.version and head == head_before:
-        say(f"{name} version {mv.version} is already in {target}; nothing changed.")
+        message = f"{name} version {mv.version} is already in {target}; nothing changed."
     elif before == mv.version:  # the same version, promoted again as a signed commit
-        say(
+        message = (
             f"Promoted {name} version {mv.version} to {target} again "
             f"(signed commit {head[:7]} on {stage_branch(target.name)})."
         )
     else:
         was = f" (was version {before})" if before else ""
-        say(
+        message = (
             f"Promoted {name} version {mv.version} to {target}{was} "
             f"(branch {stage_branch(target.name)}, commit {head[:7]})."
         )
+    done(
+        as_json,
+        message,
+        model=name,
+        version=mv.version,
+        stage=str(target),
+        previous=before,
+        branch=stage_branch(target.name),
+        commit=head,
+        changed=head != head_before,
+    )
 
 
 @click.command()
-@click.argument("name")
-@click.argument("stage")
+@click.argument("name", shell_complete=complete_model)
+@click.argument("stage", shell_complete=complete_held_stage)
+@json_result_option
 @registry_option
-def demote(name: str, stage: str, registry: str | None) -> None:
+def demote(name: str, stage: str, as_json: bool, registry: str | None) -> None:
     """Remove model NAME from STAGE, leaving the stage without a version of it."""
     from gitreg.names import check_stage_name, display_stage
 
     held = open_registry(registry).demote(name, stage)
     shown = display_stage(check_stage_name(stage))
-    if held is None:
-        say(f"{name} has no version in {shown}; nothing changed.")
-    else:
-        say(f"Removed {name} version {held} from {shown}.")
+    message = (
+        f"{name} has no version in {shown}; nothing changed."
+        if held is None
+        else f"Removed {name} version {held} from {shown}."
+    )
+    done(as_json, message, model=name, stage=shown, previous=held, changed=held is not None)
+
+
+@click.group()
+def alias() -> None:
+    """Point a model's aliases (champion, challenger, ...) at versions: models:/NAME@ALIAS."""
+
+
+@alias.command("set")
+@click.argument("name", shell_complete=complete_model)
+@click.argument("alias_name", metavar="ALIAS", shell_complete=complete_held_stage)
+@click.argument("version", shell_complete=complete_version)
+@json_result_option
+@registry_option
+def alias_set(name: str, alias_name: str, version: str, as_json: bool, registry: str | None) -> None:
+    """Point ALIAS of model NAME at VERSION (an alias is any name that is not a stage)."""
+    from gitreg.names import check_version
+
+    reg = open_registry(registry)
+    shown = alias_name.lower()
+    before = reg.stages_of(name).get(shown)
+    mv = reg.set_alias(name, alias_name, check_version(version))
+    done(
+        as_json,
+        f"Alias {shown} of {name} now names version {mv.version} (models:/{name}@{shown}).",
+        model=name,
+        alias=shown,
+        version=mv.version,
+        previous=before,
+        uri=f"models:/{name}@{shown}",
+    )
+
+
+@alias.command("delete")
+@click.argument("name", shell_complete=complete_model)
+@click.argument("alias_name", metavar="ALIAS", shell_complete=complete_held_stage)
+@json_result_option
+@registry_option
+def alias_delete(name: str, alias_name: str, as_json: bool, registry: str | None) -> None:
+    """Remove ALIAS from model NAME."""
+    held = open_registry(registry).delete_alias(name, alias_name)
+    shown = alias_name.lower()
+    done(as_json, f"Removed alias {shown} of {name} (it named version {held}).", model=name, alias=shown, previous=held)
 
 
 @click.command()
-@click.argument("name")
-@click.option("--stage", "stages", multiple=True, help="Only moves of this stage (repeatable).")
+@click.argument("name", shell_complete=complete_model)
+@click.option(
+    "--stage",
+    "stages",
+    multiple=True,
+    shell_complete=complete_held_stage,
+    help="Only moves of this stage (repeatable).",
+)
 @json_option
 @registry_option
 def history(name: str, stages: tuple[str, ...], as_json: bool, registry: str | None) -> None:
@@ -374,21 +552,25 @@ def history(name: str, stages: tuple[str, ...], as_json: bool, registry: str | N
 
 
 @click.command()
-@click.argument("name")
-@click.argument("version", required=False)
+@click.argument("name", shell_complete=complete_model)
+@click.argument("version", required=False, shell_complete=complete_version)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_result_option
 @registry_option
-def delete(name: str, version: str | None, yes: bool, registry: str | None) -> None:
+def delete(name: str, version: str | None, yes: bool, as_json: bool, registry: str | None) -> None:
     """Delete VERSION of NAME, or the whole model when no VERSION is given.
 
     Tags stay in git history and version numbers are never reused.
     """
+    from gitreg.names import check_version
+
     reg = open_registry(registry)
     what = f"version {version} of model '{name}'" if version else f"model '{name}' and all its versions"
-    if not yes and not click.confirm(f"Delete {what}?", default=False):
+    if not yes and not click.confirm(f"Delete {what}?", default=False, err=True):  # stdout stays the result
         raise click.Abort()
     if version:
         reg.delete_version(name, version)
     else:
         reg.delete_model(name)
-    say(f"Deleted {what}.")
+    number = None if version is None else check_version(version)
+    done(as_json, f"Deleted {what}.", model=name, version=number, deleted="version" if version else "model")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from gitreg.cli.output import open_registry, registry_option, say, warn
+from gitreg.cli.output import done, json_result_option, open_registry, registry_option, warn
 
 
 def _plural(n: int, word: str) -> str:
@@ -23,10 +23,16 @@ def _describe(result: Any) -> str:
     return " and ".join(parts)
 
 
+def _moved(result: Any) -> dict[str, Any]:
+    """A transfer's result as JSON: what moved."""
+    return {"changed": bool(result.changed), "branches": list(result.branches), "tags": list(result.tags)}
+
+
 @click.command()
 @click.argument("url")
 @click.argument("path", required=False, type=click.Path(file_okay=False))
-def clone(url: str, path: str | None) -> None:
+@json_result_option
+def clone(url: str, path: str | None, as_json: bool) -> None:
     """Clone the registry at URL into PATH, with its stage branches and version tags."""
     from gitreg import sync
     from gitreg.registry.layout import TAG_PREFIX
@@ -36,74 +42,109 @@ def clone(url: str, path: str | None) -> None:
     models = len(registry.model_names())
     stages = len(registry.stage_names())
     tags = len(registry.store.ref_oids(TAG_PREFIX))
-    say(
+    done(
+        as_json,
         f"Cloned registry {url} into {registry.path} ({_plural(models, 'model')}, "
-        f"{_plural(stages, 'stage branch')}, {_plural(tags, 'version tag')})."
+        f"{_plural(stages, 'stage branch')}, {_plural(tags, 'version tag')}).",
+        url=url,
+        path=str(registry.path),
+        models=models,
+        stages=stages,
+        tags=tags,
     )
 
 
 @click.command()
+@json_result_option
 @registry_option
-def push(registry: str | None) -> None:
+def push(as_json: bool, registry: str | None) -> None:
     """Push this clone's new versions, stage moves and tags to origin (atomic)."""
     from gitreg import sync
 
     result = sync.push(open_registry(registry))
-    if result.changed:
-        say(f"Pushed {_describe(result)} to {result.url}.")
-    else:
-        say(f"Nothing to push: {result.url} already has everything this clone has.")
+    message = (
+        f"Pushed {_describe(result)} to {result.url}."
+        if result.changed
+        else f"Nothing to push: {result.url} already has everything this clone has."
+    )
+    done(as_json, message, url=result.url, **_moved(result))
 
 
 @click.command()
+@json_result_option
 @registry_option
-def pull(registry: str | None) -> None:
+def pull(as_json: bool, registry: str | None) -> None:
     """Take origin's new versions, stage moves and tags; update the work tree."""
     from gitreg import sync
 
     result = sync.pull(open_registry(registry))
-    warn(list(result.warnings))
-    if result.changed:
-        say(f"Pulled {_describe(result)} from {result.url}.")
-    else:
-        say(f"Already up to date with {result.url}.")
+    warnings = list(result.warnings)
+    warn(list(warnings))
+    message = (
+        f"Pulled {_describe(result)} from {result.url}." if result.changed else f"Already up to date with {result.url}."
+    )
+    done(as_json, message, url=result.url, **_moved(result), warnings=warnings)
 
 
 @click.command()
+@json_result_option
 @registry_option
-def sync(registry: str | None) -> None:
+def sync(as_json: bool, registry: str | None) -> None:
     """Pull, then push: one command to bring this clone and origin level."""
     from gitreg import sync as syncing
 
     reg = open_registry(registry)
     pulled = syncing.pull(reg)
-    warn(list(pulled.warnings))
+    warnings = list(pulled.warnings)
+    warn(list(warnings))
     pushed = syncing.push(reg)
     said = [
         f"pulled {_describe(pulled)}" if pulled.changed else "",
         f"pushed {_describe(pushed)}" if pushed.changed else "",
     ]
-    done = "; ".join(s for s in said if s)
-    say(f"Synced with {pushed.url}: {done}." if done else f"Already in step with {pushed.url}.")
+    summary = "; ".join(s for s in said if s)
+    done(
+        as_json,
+        f"Synced with {pushed.url}: {summary}." if summary else f"Already in step with {pushed.url}.",
+        url=pushed.url,
+        pulled=_moved(pulled),
+        pushed=_moved(pushed),
+        warnings=warnings,
+    )
 
 
-def propose_and_report(reg: Any, name: str, version: str, stage: str, *, push: bool) -> None:
-    """``gitreg promote --propose [--push]``: create the proposal branch, maybe push it, print one line."""
+def propose_and_report(reg: Any, name: str, version: str, stage: str, *, push: bool, as_json: bool = False) -> None:
+    """``gitreg promote --propose [--push]``: create the proposal branch, maybe push it, print one line
+    (or, with ``--json``, one object)."""
     from gitreg import forge
     from gitreg.names import display_stage
 
     made = reg.propose(name, version, stage)
     shown = display_stage(made.stage)
     remote_registry = getattr(reg.store, "url", None) is not None
+    proposed = {
+        "model": name,
+        "version": made.version,
+        "stage": shown,
+        "proposal_branch": made.branch,
+        "target": made.target,
+        "commit": made.commit,
+    }
     if not push and not remote_registry:
-        say(
+        done(
+            as_json,
             f"Proposed {name} version {made.version} for {shown} on branch {made.branch} "
-            f"(commit {made.commit[:7]} on {made.target}); push it with --push to open a pull request."
+            f"(commit {made.commit[:7]} on {made.target}); push it with --push to open a pull request.",
+            **proposed,
+            pushed_to=None,
+            pull_request_url=None,
         )
         return
     url = reg.push_proposal(made)
     link = forge.pull_request_url(url, made.branch, made.target)
-    if link:
-        say(f"Pushed {made.branch} to {url}; open the pull request: {link}")
-    else:
-        say(f"Pushed {made.branch} to {url}; open a pull request from {made.branch} into {made.target}.")
+    message = (
+        f"Pushed {made.branch} to {url}; open the pull request: {link}"
+        if link
+        else f"Pushed {made.branch} to {url}; open a pull request from {made.branch} into {made.target}."
+    )
+    done(as_json, message, **proposed, pushed_to=url, pull_request_url=link)

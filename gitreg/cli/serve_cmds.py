@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli.output import registry_option, say
+from gitreg.cli.output import done, registry_option, say
 
 _DEFAULT_MAX_BODY = 50 * 2**20
 
@@ -79,6 +79,11 @@ _no_pickle_option = click.option(
     is_flag=True,
     help="Load only versions whose tag (and, via a stage or alias, promotion commit) git verifies as signed.",
 )
+@click.option(
+    "--as-of",
+    metavar="INSTANT",
+    help="With -m STAGE URI: serve what the stage held at that instant (ISO 8601), from its git history.",
+)
 @_no_pickle_option
 @registry_option
 def serve(
@@ -95,6 +100,7 @@ def serve(
     debug: bool,
     no_access_log: bool,
     require_signed: bool,
+    as_of: str | None,
     no_pickle: bool,
     registry: str | None,
 ) -> None:
@@ -123,6 +129,12 @@ def serve(
     )
     if (model_uri is None) == (stage is None):
         raise click.UsageError("Give -m URI to serve one model, or --stage STAGE to serve a stage (not both).")
+    if as_of is not None:
+        from gitreg import uri as uris
+
+        if model_uri is None or follow:
+            raise click.UsageError("--as-of goes with -m STAGE-URI and without --follow: the past does not move.")
+        model_uri = str(uris.at_instant(uris.parse(model_uri), uris.parse_instant(as_of)))
     app = create_app(
         model_uri,
         registry=_registry_location(registry),
@@ -159,6 +171,12 @@ def serve(
     help="How INPUT is written (default: csv for *.csv, else json), as /invocations reads it.",
 )
 @click.option("-o", "--output-path", metavar="OUTPUT", default=None, help="Write predictions here (default: stdout).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="With -o: print what was written as one JSON object (the predictions on stdout are JSON already).",
+)
 @_no_pickle_option
 @registry_option
 def predict(
@@ -166,6 +184,7 @@ def predict(
     input_path: str,
     content_type: str | None,
     output_path: str | None,
+    as_json: bool,
     no_pickle: bool,
     registry: str | None,
 ) -> None:
@@ -196,4 +215,12 @@ def predict(
     Path(output_path).write_bytes(out + b"\n")
     m = model.metadata
     label = f"{m.name} version {m.version}" if m.version else m.uri
-    say(f"Wrote predictions for {input_path} by {label} to {output_path}.")
+    done(
+        as_json,
+        f"Wrote predictions for {input_path} by {label} to {output_path}.",
+        model=m.name,
+        version=m.version,
+        uri=m.uri,
+        input=input_path,
+        output=output_path,
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli.output import json_option, print_json, registry_option, say
+from gitreg.cli.output import done, json_option, print_json, registry_option, say
 
 
 def _registry_location(registry: str | None) -> str | None:
@@ -38,13 +38,13 @@ def export(uri: str, directory: Path, fmt: str, as_json: bool, registry: str | N
     """
     from gitreg.export import exported
 
-    done = exported(
+    copy = exported(
         uri, directory, registry=_registry_location(registry), format="mlflow" if fmt == "mlflow" else "gitreg"
     )
     if as_json:
-        print_json(done.to_dict())
+        print_json(copy.to_dict())
         return
-    say(f"Exported {done.name} version {done.version} ({len(done.files)} files, {done.format} format) to {done.path}.")
+    say(f"Exported {copy.name} version {copy.version} ({len(copy.files)} files, {copy.format} format) to {copy.path}.")
 
 
 @click.command()
@@ -62,8 +62,11 @@ def export(uri: str, directory: Path, fmt: str, as_json: bool, registry: str | N
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the Dockerfile to FILE (default: stdout).",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: the Dockerfile's text, or the FILE written."
+)
 @registry_option
-def dockerfile(uri: str, stage_follow: bool, output: Path | None, registry: str | None) -> None:
+def dockerfile(uri: str, stage_follow: bool, output: Path | None, as_json: bool, registry: str | None) -> None:
     """Print a Dockerfile for an image serving URI on port 8080.
 
     The image installs the version's recorded requirements.txt and gitreg (from
@@ -77,7 +80,16 @@ def dockerfile(uri: str, stage_follow: bool, output: Path | None, registry: str 
 
     text = render(uri, registry=_registry_location(registry), follow=stage_follow)
     if output is None:
-        sys.stdout.write(text)
+        if as_json:
+            print_json({"uri": uri, "stage_follow": stage_follow, "path": None, "dockerfile": text})
+        else:
+            sys.stdout.write(text)
         return
     output.write_text(text)
-    say(f"Wrote the Dockerfile serving {uri} to {output}.")
+    done(
+        as_json,
+        f"Wrote the Dockerfile serving {uri} to {output}.",
+        uri=uri,
+        stage_follow=stage_follow,
+        path=str(output),
+    )
