@@ -134,11 +134,16 @@ def set_tag(key: str, value: Any) -> None:
 
 
 def load_run(run_id: str) -> Run:
+    """The run ``run_id``: the active run itself when it is that run, so what a
+    caller records on it (a registration) is not lost when the run ends and
+    saves its own copy."""
     if not run_id.isalnum() or len(run_id) > 64:
         raise InvalidInputError(f"Invalid run id {run_id[:70]!r}.")
     path = runs_dir() / run_id / RUN_FILE
     if not path.is_file():
         raise NotFoundError(f"Run {run_id!r} not found in {runs_dir()}.")
+    if _active is not None and _active.info.run_id == run_id:
+        return _active
     d = yamlio.load_mapping(path.read_bytes(), str(path))
     return Run(
         RunInfo(str(d.get("run_id", run_id)), int(d.get("start_time") or 0)),

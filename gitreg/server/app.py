@@ -16,7 +16,10 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import falcon
+from gitreg.extras import require
+
+with require("serve"):
+    import falcon
 
 import gitreg
 from gitreg import uri as uris

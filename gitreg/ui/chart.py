@@ -3,10 +3,33 @@ so the page needs no JavaScript library and nothing from the internet."""
 
 from __future__ import annotations
 
+import math
+
 from gitreg.ui.html import Safe, join, number, render
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 36
+# At most this many version labels under the axis, so they never touch
+# ("v1000" is about 32 px wide at the tick font size; 560 px / 10 leaves room).
+MAX_X_LABELS = 10
+
+
+def nice_ticks(lo: float, hi: float, most: int = 5) -> tuple[list[float], int]:
+    """Round tick values covering ``lo``..``hi`` (a step of 1, 2 or 5 times a
+    power of ten) and the decimals that label them without float noise."""
+    raw = (hi - lo) / max(most - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.floor(lo / step) * step
+    ticks = []
+    k = 0
+    while first + k * step <= hi + step * 1e-9:
+        ticks.append(first + k * step)
+        k += 1
+    if ticks[-1] < hi - step * 1e-9:
+        ticks.append(first + k * step)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return ticks, decimals
 
 
 def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
@@ -18,6 +41,8 @@ def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
     lo, hi = min(values), max(values)
     if lo == hi:
         lo, hi = lo - (abs(lo) or 1) * 0.05, hi + (abs(hi) or 1) * 0.05
+    ticks, decimals = nice_ticks(lo, hi)
+    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
     span = hi - lo
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(points) - 1, 1)
@@ -29,8 +54,7 @@ def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
         return TOP + plot_h - (v - lo) / span * plot_h
 
     grid = []
-    for k in range(5):
-        value = lo + span * k / 4
+    for value in ticks:
         gy = y(value)
         grid.append(
             render(
@@ -41,15 +65,15 @@ def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
                 y=f"{gy:.1f}",
                 tx=LEFT - 6,
                 ty=f"{gy + 4:.1f}",
-                label=number(value),
+                label=f"{value:.{decimals}f}",
             )
         )
-    every = max(1, len(points) // 12)
+    every = max(1, math.ceil(len(points) / MAX_X_LABELS))
     marks = []
     for i, (version, value) in enumerate(points):
         px, py = f"{x(i):.1f}", f"{y(value):.1f}"
         label = Safe("")
-        if i % every == 0 or i == len(points) - 1:
+        if i % every == 0 or (i == len(points) - 1 and (i % every) * 2 >= every):
             label = render(
                 '<text class="tick" x="$px" y="$ly" text-anchor="middle">v$version</text>',
                 px=px,

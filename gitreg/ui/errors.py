@@ -8,6 +8,7 @@ traceback goes to the server log, never to the browser.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import falcon
@@ -29,11 +30,22 @@ def status_for(exc: GitregError, *, in_url: bool = False) -> int:
     return exc.http_status
 
 
+# A sentence of the library's messages that tells a terminal user what to run
+# ("List versions with 'gitreg versions NAME'."): no help on a web page, whose
+# error page links to the models instead.
+_CLI_ADVICE = re.compile(r"\s*[^.;]*'gitreg [^']*'[^.;]*[.;]?")
+
+
+def for_web(message: str) -> str:
+    """``message`` without the sentences advising a ``gitreg`` command."""
+    return _CLI_ADVICE.sub("", message).strip() or message
+
+
 def render_error(resp: falcon.Response, status: int, message: str) -> None:
     title = _TITLES.get(status, "Something went wrong")
     resp.status = status
     resp.content_type = falcon.MEDIA_HTML
-    resp.text = page(title, pages.error_page(status, title, message))
+    resp.text = page(title, pages.error_page(status, title, for_web(message)))
 
 
 def _on_gitreg_error(req: falcon.Request, resp: falcon.Response, exc: GitregError, params: dict[str, Any]) -> None:

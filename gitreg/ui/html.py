@@ -102,11 +102,15 @@ def copyable(label: str, text: str, ident: str) -> Safe:
     )
 
 
-def page(title: str, body: Safe, *, active: str = "", flash: str = "", error: str = "") -> Safe:
+def page(title: str, body: Safe, *, active: str = "", flash: str = "", error: str = "", banner: str = "") -> Safe:
     """A whole page: header with navigation, messages, then ``body``."""
     nav = join(
         render('<a href="$href" class="$cls">$text</a>', href=href, text=text, cls="active" if key == active else "")
-        for key, href, text in (("models", "/", "Models"), ("runs", "/runs", "Logged models"))
+        for key, href, text in (
+            ("models", "/", "Models"),
+            ("runs", "/runs", "Logged models"),
+            ("proposals", "/proposals", "Proposals"),
+        )
     )
     notes = Safe("")
     if flash:
@@ -122,6 +126,7 @@ def page(title: str, body: Safe, *, active: str = "", flash: str = "", error: st
 <script src="/static/copy.js" defer></script>
 </head><body>
 <header class="top"><a class="brand" href="/">gitreg</a><nav>$nav</nav></header>
+<div class="banner">$banner</div>
 <main>$notes$body</main>
 <footer>gitreg model registry · versions are git tags, stages are branches</footer>
 </body></html>
@@ -130,4 +135,5 @@ def page(title: str, body: Safe, *, active: str = "", flash: str = "", error: st
         nav=nav,
         notes=notes,
         body=body,
+        banner=banner,
     )

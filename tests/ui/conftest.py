@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import browser, page, page_without_js  # noqa: F401  (fixtures for the browser tests)
 from ui_support import UiServer, build_registry, start_ui, stop
 
 from gitreg.registry import Registry

@@ -191,9 +191,14 @@ def test_promote_from_the_version_page_moves_the_stage(ui_writer: UiServer, page
     assert page.locator("button.copy:visible").count() == 0  # copy buttons need JavaScript; the text is there
     assert page.locator("#snip-uri").inner_text() == f"models:/{MODEL}/4"
     shot(page, "version-writable")
-    page.fill("input[name=stage]", "Production")
+    page.select_option("select[name=stage]", "Production")
     page.check("input[name=archive_existing]")
-    page.click("text=Promote now")
+    page.click("text=Move…")
+    # The confirmation step, a plain form: nothing has moved yet.
+    assert "Move version 4 of iris-classifier to Production?" in page.locator(".confirm").inner_text()
+    assert reg.stage_ref_version(MODEL, "production").version == 3  # type: ignore[union-attr]
+    shot(page, "confirm-promotion")
+    page.click("text=Yes, move version 4 to Production")
     page.wait_for_url("**done=promoted")
     assert page.locator(".flash").inner_text() == "Promoted."
     assert "Production" in page.locator(".page-head").inner_text()
@@ -206,7 +211,7 @@ def test_propose_creates_a_review_branch_and_leaves_the_stage(ui_writer: UiServe
     reg = ui_writer.registry
     before = stage_heads(reg)
     page.goto(f"{ui_writer.url}/models/{MODEL}/versions/4")
-    page.fill("input[name=stage]", "Production")
+    page.select_option("select[name=stage]", "Production")
     page.click("text=Propose for review")
     page.wait_for_url("**done=proposed")
     branch = f"promote/production/{MODEL}-v4"
@@ -223,11 +228,15 @@ def test_refused_promotion_shows_the_error_and_changes_nothing(ui_writer: UiServ
     reg = ui_writer.registry
     before = stage_heads(reg)
     page.goto(f"{ui_writer.url}/models/{MODEL}/versions/2")
-    page.fill("input[name=stage]", "not a stage!")
+    offered = page.locator("select[name=stage] option").all_inner_texts()
+    assert offered == ["Archived", "Production", "Staging", "None"]  # the declared stages, and None
+    # A stage the chooser does not offer (an alias name, posted by a hand-edited form) is refused.
+    page.locator("select[name=stage]").evaluate("s => { s.options[0].value = 'champion' }")
+    page.select_option("select[name=stage]", "champion")
     with page.expect_navigation() as nav:
-        page.click("text=Promote now")
+        page.click("text=Move…")
     assert nav.value.status == 400
-    assert "Invalid stage or alias" in page.locator(".error").inner_text()
+    assert "is not one of this registry's stages" in page.locator(".error").inner_text()
     assert stage_heads(reg) == before
 
 
@@ -288,7 +297,7 @@ def test_register_a_logged_model_from_the_runs_page(ui_writer: UiServer, page: A
 
 def test_pages_are_linked_by_stable_urls(ui_server: UiServer, page: Any) -> None:
     page.goto(ui_server.url + "/")
-    hrefs = page.locator("table.models a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    hrefs = page.locator("table.models tbody a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert f"/models/{MODEL}" in hrefs and f"/models/{MODEL}/versions/4" in hrefs
     assert all(re.fullmatch(r"/models/[\w.-]+(/versions/\d+)?", h) for h in hrefs)
 
@@ -298,7 +307,7 @@ def test_a_long_version_list_pages_newest_first(tmp_path: Path, page: Any) -> No
     proc, url = start_ui(reg.path, allow_writes=False)
 
     def shown() -> list[int]:
-        cells = page.locator("table.versions tbody tr td:first-child a").all_inner_texts()
+        cells = page.locator("table.versions tbody tr td:nth-child(2) a").all_inner_texts()
         return [int(text.removeprefix("Version ")) for text in cells]
 
     try:

@@ -62,12 +62,17 @@ class UiServer:
     process: subprocess.Popen[str]
 
 
-def start_ui(registry: Path, *, allow_writes: bool) -> tuple[subprocess.Popen[str], str]:
+def start_ui(
+    registry: Path | str, *, allow_writes: bool, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """``gitreg ui`` on ``registry`` (a path or a URL), with ``env`` added to the environment."""
     port = testing.free_port()
     args = [sys.executable, "-m", "gitreg", "-r", str(registry), "ui", "--port", str(port)]
     if allow_writes:
         args.append("--allow-writes")
-    proc = subprocess.Popen(args, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        args, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

@@ -11,6 +11,7 @@ from gitreg.names import display_stage
 from gitreg.signature import Schema, Signature, TensorSpec
 from gitreg.ui.csrf import FIELD
 from gitreg.ui.html import Safe, badge, join, render, table
+from gitreg.ui.markdown import render_markdown
 
 KEY_METRICS = 3
 
@@ -73,7 +74,7 @@ def tag_chips(tags: dict[str, str]) -> Safe:
 def description_block(description: str) -> Safe:
     if not description.strip():
         return Safe('<p class="muted">No description.</p>')
-    return render('<div class="description">$d</div>', d=description)
+    return render('<div class="description markdown">$d</div>', d=render_markdown(description))
 
 
 def stages_of(v: ModelVersion) -> list[str]:

@@ -167,3 +167,92 @@ $verdict$overview$metrics$params$signature$tags$reqs$artifacts""",
         reqs=reqs,
         artifacts=artifacts,
     )
+
+
+_LOWER_IS_BETTER = ("loss", "error", "rmse", "mae", "mse")
+
+
+def lower_is_better(metric: str) -> bool:
+    """A metric's direction from its name: losses and errors go down, everything else up."""
+    key = metric.lower()
+    return any(word in key for word in _LOWER_IS_BETTER)
+
+
+def _metric_cells(key: str, versions: list[ModelVersion]) -> list[Safe]:
+    values = [v.metrics.get(key) for v in versions]
+    known = [x for x in values if x is not None]
+    best = worst = None
+    if len(set(known)) > 1:
+        best, worst = (min(known), max(known)) if lower_is_better(key) else (max(known), min(known))
+    cells = []
+    for x in values:
+        if x is None:
+            cells.append(Safe('<td class="muted">—</td>'))
+            continue
+        cls, note = ("better", " (best)") if x == best else ("worse", " (worst)") if x == worst else ("", "")
+        cells.append(render('<td class="$c">$v<span class="sr">$n</span></td>', c=cls, v=number(x), n=note))
+    return cells
+
+
+def compare_many_page(name: str, versions: list[ModelVersion]) -> Safe:
+    """Any number of versions side by side: metrics coloured best (green) to worst
+    (red) by each metric's direction (:func:`lower_is_better`), differing parameters marked."""
+    head = join(
+        render('<th><a href="$h">Version $n</a></th>', h=url("models", name, "versions", v.version), n=v.version)
+        for v in versions
+    )
+    overview_rows: list[tuple[str, list[object]]] = [
+        ("Stages", [stage_badges(stages_of(v)) for v in versions]),
+        ("Registered", [when(v.creation_timestamp) for v in versions]),
+        ("Author", [person(v.user_id) for v in versions]),
+        ("Run id", [v.run_id or "—" for v in versions]),
+    ]
+    rows = [
+        render("<tr><td>$k</td>$c</tr>", k=k, c=join(render("<td>$x</td>", x=x) for x in cells))
+        for k, cells in overview_rows
+    ]
+    metric_keys = sorted({k for v in versions for k in v.metrics})
+    metric_rows = [
+        render(
+            '<tr><td><code>$k</code> <span class="muted small">$d</span></td>$c</tr>',
+            k=k,
+            d="lower is better" if lower_is_better(k) else "higher is better",
+            c=join(_metric_cells(k, versions)),
+        )
+        for k in metric_keys
+    ]
+    param_keys = sorted({k for v in versions for k in v.params})
+    param_rows = []
+    for k in param_keys:
+        values = [v.params.get(k) for v in versions]
+        param_rows.append(
+            render(
+                '<tr class="$cls"><td><code>$k</code></td>$c</tr>',
+                cls="changed" if len(set(values)) > 1 else "",
+                k=k,
+                c=join(render("<td>$x</td>", x="—" if x is None else x) for x in values),
+            )
+        )
+
+    def section(title: str, body: list[Safe], empty: str) -> Safe:
+        if not body:
+            return render('<section class="card"><h2>$t</h2><p class="muted">$e</p></section>', t=title, e=empty)
+        return render(
+            '<section class="card"><h2>$t</h2><div class="scroll"><table class="compare-table many">'
+            "<thead><tr><th></th>$h</tr></thead><tbody>$b</tbody></table></div></section>",
+            t=title,
+            h=head,
+            b=join(body),
+        )
+
+    return render(
+        """<nav class="crumbs"><a href="/">Models</a> / <a href="$model_url">$name</a> / <span>Compare</span></nav>
+<div class="page-head"><h1>$name <span class="version">$n versions</span></h1></div>
+$overview$metrics$params""",
+        model_url=url("models", name),
+        name=name,
+        n=len(versions),
+        overview=section("Overview", rows, ""),
+        metrics=section("Metrics", metric_rows, "No metrics recorded."),
+        params=section("Parameters", param_rows, "No parameters recorded."),
+    )

@@ -10,10 +10,13 @@ from gitreg.history import Event
 from gitreg.manifest import ModelRecord
 from gitreg.ui import chart
 from gitreg.ui.html import Safe, badge, join, link, number, render, table, url, when
+from gitreg.ui.links import commit_link, run_link
+from gitreg.ui.listing import Listing, page_size_form, sort_header
 from gitreg.ui.pages.common import (
     KEY_METRICS,
     Forms,
     description_block,
+    first_line,
     metadata_forms,
     person,
     short,
@@ -21,6 +24,30 @@ from gitreg.ui.pages.common import (
     stages_of,
     tag_chips,
 )
+from gitreg.ui.pages.writes import delete_form
+
+METRIC_SORT = "metric."
+
+
+def version_sorts(asked: str | None) -> tuple[str, ...]:
+    """The columns a versions table sorts by: number, time, author, or any metric (``metric.<key>``)."""
+    base = ("version", "registered", "author")
+    return (*base, asked) if asked and asked.startswith(METRIC_SORT) and len(asked) < 300 else base
+
+
+def sort_versions(versions: list[ModelVersion], listing: Listing) -> list[ModelVersion]:
+    """``versions`` in the listing's order; versions without the metric sorted by go last."""
+    if listing.sort.startswith(METRIC_SORT):
+        key = listing.sort[len(METRIC_SORT) :]
+        having = [v for v in versions if key in v.metrics]
+        rest = [v for v in versions if key not in v.metrics]
+        having.sort(key=lambda v: v.metrics[key], reverse=listing.descending)
+        return having + rest
+    if listing.sort == "author":
+        return sorted(versions, key=lambda v: (person(v.user_id).lower(), v.version), reverse=listing.descending)
+    if listing.sort == "registered":
+        return sorted(versions, key=lambda v: (v.creation_timestamp, v.version), reverse=listing.descending)
+    return sorted(versions, key=lambda v: v.version, reverse=listing.descending)
 
 
 def _metric_keys(versions: list[ModelVersion]) -> list[str]:
@@ -89,11 +116,7 @@ def _timeline(events: list[Event], name: str) -> Safe:
         )
     more = Safe("")
     if len(events) > TIMELINE_EVENTS:
-        more = render(
-            '<p class="muted count">The latest $n events; <code>gitreg history $name</code> lists them all.</p>',
-            n=TIMELINE_EVENTS,
-            name=name,
-        )
+        more = render('<p class="muted count">The latest $n events.</p>', n=TIMELINE_EVENTS)
     return render('<ol class="timeline">$items</ol>$more', items=join(items), more=more)
 
 
@@ -128,45 +151,79 @@ def model_page(
     numbers: Sequence[int] | None = None,
     page_no: int = 1,
     pages: int = 1,
+    listing: Listing | None = None,
+    remote: str | None = None,
 ) -> Safe:
-    """``versions`` are the ones shown (a page of them when ``pages`` > 1);
-    ``numbers`` every live version number, for the count and the compare form."""
+    """``versions`` are the ones shown, in the order shown (a page of them when
+    ``pages`` > 1); ``numbers`` every live version number, for the count and
+    the compare form; ``remote`` the registry's remote, for commit links."""
     name = record.name
-    numbers = [v.version for v in versions] if numbers is None else list(numbers)
+    listing = listing or Listing("version", "desc", 50)
+    numbers = sorted(v.version for v in versions) if numbers is None else list(numbers)
     keys = _metric_keys(versions)
     shown = keys[:KEY_METRICS]
+    keep = {"metric": metric}
+    path = ("models", name)
     rows = []
-    for v in reversed(versions):
+    for v in versions:
         rows.append(
             (
+                render(
+                    '<input type="checkbox" name="v" value="$n" form="compare-many" aria-label="Compare version $n">',
+                    n=v.version,
+                ),
                 link(url("models", name, "versions", v.version), f"Version {v.version}"),
                 stage_badges(stages_of(v)),
                 *(number(v.metrics[k]) if k in v.metrics else "" for k in shown),
+                tag_chips(v.tags),
+                render('<span class="desc" title="$d">$f</span>', d=v.description, f=first_line(v.description, 80)),
                 render('<span title="$who">$p</span>', who=v.user_id, p=person(v.user_id)),
                 when(v.creation_timestamp),
-                short(v.commit),
-                render("<code>$r</code>", r=v.run_id) if v.run_id else "",
+                commit_link(remote, v.commit),
+                run_link(v.run_id),
             )
         )
+    headers = (
+        "",
+        sort_header("Version", "version", listing, path, **keep),
+        "Stages",
+        *(sort_header(k, METRIC_SORT + k, listing, path, **keep) for k in shown),
+        "Tags",
+        "Description",
+        sort_header("Author", "author", listing, path, **keep),
+        sort_header("Registered", "registered", listing, path, **keep),
+        "Commit",
+        "Run id",
+    )
     versions_table = (
-        table(("Version", "Stages", *shown, "Author", "Registered", "Commit", "Run id"), rows, "versions")
+        render(
+            '<div class="scroll">$t</div><form id="compare-many" method="get" action="$a" class="inline">'
+            '<button type="submit" class="secondary small">Compare checked versions</button></form>',
+            t=table(headers, rows, "versions"),
+            a=url("models", name, "compare"),
+        )
         if rows
         else Safe('<p class="empty">No versions yet.</p>')
     )
     chosen = metric if metric in keys else (keys[0] if keys else None)
     chart_block = Safe("")
     if chosen:
-        points = [(v.version, v.metrics[chosen]) for v in versions if chosen in v.metrics]
+        points = sorted((v.version, v.metrics[chosen]) for v in versions if chosen in v.metrics)
         options = join(
             render('<option value="$k"$sel>$k</option>', k=k, sel=Safe(" selected") if k == chosen else Safe(""))
             for k in keys
         )
         chart_block = render(
             '<section class="card"><div class="card-head"><h2>Metric across $which</h2>'
-            '<form method="get" class="inline"><label>Metric <select name="metric">$options</select></label>'
-            '$keep<button type="submit" class="secondary">Show</button></form></div>$svg</section>',
+            '<form method="get" class="inline">$keep<label>Metric <select name="metric">$options</select></label>'
+            '<button type="submit" class="secondary">Show</button></form></div>'
+            '<div class="chart-box">$svg</div></section>',
             which="the versions on this page" if pages > 1 else "versions",
-            keep=render('<input type="hidden" name="page" value="$p">', p=page_no) if page_no > 1 else Safe(""),
+            keep=join(
+                render('<input type="hidden" name="$k" value="$v">', k=k, v=v)
+                for k, v in listing.query(page=page_no if page_no > 1 else None).items()
+                if v is not None
+            ),
             options=options,
             svg=chart.line_chart(chosen, points),
         )
@@ -186,15 +243,29 @@ def model_page(
         count = render(
             '<p class="muted count">$n versions · showing versions $hi to $lo</p>',
             n=len(numbers),
-            hi=versions[-1].version if versions else "",
-            lo=versions[0].version if versions else "",
+            hi=versions[0].version if versions else "",
+            lo=versions[-1].version if versions else "",
         )
-        newer = link(url("models", name, metric=metric, page=page_no - 1), "← Newer") if page_no > 1 else Safe("")
-        older = link(url("models", name, metric=metric, page=page_no + 1), "Older →") if page_no < pages else Safe("")
-        pager = render('<nav class="pager">$p<span>Page $n of $t</span>$x</nav>', p=newer, n=page_no, t=pages, x=older)
+        q = listing.query(metric=metric)
+        by_number = listing.sort == "version" and listing.descending
+        newer = link(url(*path, **{**q, "page": page_no - 1}), "← Newer" if by_number else "← Previous")
+        older = link(url(*path, **{**q, "page": page_no + 1}), "Older →" if by_number else "Next →")
+        pager = render(
+            '<nav class="pager">$p<span>Page $n of $t</span>$x</nav>',
+            p=newer if page_no > 1 else Safe(""),
+            n=page_no,
+            t=pages,
+            x=older if page_no < pages else Safe(""),
+        )
+    count = render('<div class="table-head">$c$s</div>', c=count, s=page_size_form(listing, path, **keep))
     edit = Safe("")
     if forms is not None:
-        edit = metadata_forms(forms, url("models", name), record.description, record.tags)
+        edit = join(
+            [
+                metadata_forms(forms, url("models", name), record.description, record.tags),
+                delete_form(forms, url("models", name), f"model {name}"),
+            ]
+        )
     return render(
         """<nav class="crumbs"><a href="/">Models</a> / <span>$name</span></nav>
 <div class="page-head"><h1>$name</h1><div class="chips">$tags</div></div>

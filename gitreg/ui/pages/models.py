@@ -5,7 +5,10 @@ from __future__ import annotations
 from gitreg.names import display_stage, is_fixed_stage
 from gitreg.overview import ModelSummary
 from gitreg.ui.html import Safe, badge, join, link, render, table, url, when
+from gitreg.ui.listing import Listing, page_size_form, pager, sort_header
 from gitreg.ui.pages.common import first_line, tag_chips
+
+SORTS = ("name", "latest", "last_change")
 
 
 def models_page(
@@ -17,6 +20,7 @@ def models_page(
     pages: int,
     per_page: int,
     refused: bool = False,
+    listing: Listing | None = None,
 ) -> Safe:
     """The listing; with ``refused`` (the query was a malformed filter, whose
     message the page shows) only the search box, to correct it in."""
@@ -28,6 +32,7 @@ def models_page(
         q=query,
         clear=link("/", "Clear", "button secondary") if query else Safe(""),
     )
+    listing = listing or Listing("name", "asc", per_page)
     rows = []
     for s in summaries:
         latest = link(url("models", s.name, "versions", s.latest), f"v{s.latest}") if s.latest else "—"
@@ -60,22 +65,30 @@ def models_page(
         + (f" matching “{query}”" if query else "")
         + (f" · showing {first} to {first + len(summaries) - 1}" if pages > 1 else ""),
     )
-    listing = (
-        table(("Name", "Latest", "Stages", "Description", "Tags", "Last change"), rows, "models")
+    keep = {"q": query or None}
+    headers = (
+        sort_header("Name", "name", listing, (), **keep),
+        sort_header("Latest", "latest", listing, (), **keep),
+        "Stages",
+        "Description",
+        "Tags",
+        sort_header("Last change", "last_change", listing, (), **keep),
+    )
+    shown = (
+        render('<div class="scroll">$t</div>', t=table(headers, rows, "models"))
         if rows
         else Safe('<p class="empty">No registered models match.</p>')
     )
-    pager = Safe("")
-    if pages > 1:
-        prev = link(url(q=query or None, page=page_no - 1), "← Previous") if page_no > 1 else Safe("")
-        nxt = link(url(q=query or None, page=page_no + 1), "Next →") if page_no < pages else Safe("")
-        pager = render('<nav class="pager">$p<span>Page $n of $t</span>$x</nav>', p=prev, n=page_no, t=pages, x=nxt)
+    paging = pager(page_no, pages, (), listing, **keep)
+    size_form = page_size_form(listing, (), **keep)
     if refused:
-        count = listing = pager = Safe("")
+        count = shown = paging = size_form = Safe("")
     return render(
-        '<div class="page-head"><h1>Registered models</h1></div>$search$count$listing$pager',
+        '<div class="page-head"><h1>Registered models</h1></div>$search<div class="table-head">$count$size</div>'
+        "$listing$pager",
         search=search,
         count=count,
-        listing=listing,
-        pager=pager,
+        size=size_form,
+        listing=shown,
+        pager=paging,
     )

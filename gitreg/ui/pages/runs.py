@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gitreg.runs import Run
 from gitreg.ui.html import Safe, join, number, render, table, url, when
+from gitreg.ui.links import run_anchor
 from gitreg.ui.pages.common import Forms, hidden, tag_chips
 
 
@@ -63,9 +64,10 @@ def runs_page(runs: list[Run], model_names: list[str], forms: Forms | None) -> S
         rows = [r if forms is not None else r[:4] for r in rows]
         cards.append(
             render(
-                '<section class="card run"><div class="card-head"><h2>Run <code>$id</code></h2>'
+                '<section class="card run" id="$anchor"><div class="card-head"><h2>Run <code>$id</code></h2>'
                 '<span class="muted">started $t</span></div>$params$models</section>',
                 id=run.info.run_id,
+                anchor=run_anchor(run.info.run_id),
                 t=when(run.info.start_time),
                 params=render('<div class="chips">$c</div>', c=tag_chips(run.params)) if run.params else Safe(""),
                 models=table(headers, rows, "runs"),

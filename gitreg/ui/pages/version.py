@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from gitreg.entities import ModelVersion
-from gitreg.names import display_stage
 from gitreg.registry import VersionRef
-from gitreg.ui.html import Safe, copyable, join, key_values, number, render, size, table, url, when
+from gitreg.ui.html import Safe, copyable, join, key_values, link, number, render, size, table, url, when
+from gitreg.ui.links import commit_link, run_link, source_link
+from gitreg.ui.pages.artifact import artifact_href
 from gitreg.ui.pages.common import (
     Forms,
     description_block,
@@ -17,6 +18,7 @@ from gitreg.ui.pages.common import (
     stages_of,
     tag_chips,
 )
+from gitreg.ui.pages.writes import alias_forms, delete_form, stage_forms
 from gitreg.ui.snippets import Snippets
 
 
@@ -44,12 +46,20 @@ def version_page(
     *,
     stages: list[str],
     forms: Forms | None,
+    remote: str | None = None,
 ) -> Safe:
+    """``stages``: the declared stages the chooser offers; ``remote``: the
+    registry's remote (commit links, and "Propose and push" when there is one)."""
     name, m = mv.name, ref.manifest
     artifacts = table(
-        ("Path", "Size", "SHA-256"),
+        ("Path", "Size", "SHA-256", ""),
         [
-            (render("<code>$p</code>", p=a.path), size(a.size), render('<code class="hash">$s</code>', s=a.sha256))
+            (
+                link(artifact_href(name, mv.version, a.path), Safe(render("<code>$p</code>", p=a.path))),
+                size(a.size),
+                render('<code class="hash">$s</code>', s=a.sha256),
+                link(artifact_href(name, mv.version, a.path, download=True), "Download", "download"),
+            )
             for a in m.artifacts
         ],
         "artifacts",
@@ -58,15 +68,18 @@ def version_page(
     provenance = table(
         ("", ""),
         [
-            ("Training commit", render("<code>$c</code>", c=mv.git_commit) if mv.git_commit else "not recorded"),
+            (
+                "Training commit",
+                commit_link(mv.git_remote, mv.git_commit, full=True) if mv.git_commit else "not recorded",
+            ),
             ("Training remote", mv.git_remote or "not recorded"),
             ("Work tree dirty", dirty),
-            ("Source", render("<code>$s</code>", s=mv.source) if mv.source else "—"),
-            ("Run id", render("<code>$r</code>", r=mv.run_id) if mv.run_id else "—"),
+            ("Source", source_link(mv.source) or "—"),
+            ("Run id", run_link(mv.run_id) or "—"),
             ("Registered by", mv.user_id),
             ("Registered at", when(mv.creation_timestamp)),
             ("Registry tag", render("<code>$t</code>", t=mv.tag)),
-            ("Registry commit", render("<code>$c</code>", c=mv.commit)),
+            ("Registry commit", commit_link(remote, mv.commit, full=True)),
             ("Flavor", mv.flavor),
         ],
         "kv provenance",
@@ -82,8 +95,10 @@ def version_page(
     if forms is not None:
         actions = join(
             [
-                _promote_forms(forms, mv, stages),
+                stage_forms(forms, mv, stages, pushable=remote is not None),
+                alias_forms(forms, mv),
                 metadata_forms(forms, url("models", name, "versions", mv.version), mv.description, mv.tags),
+                delete_form(forms, url("models", name, "versions", mv.version), f"version {mv.version}"),
             ]
         )
     return render(
@@ -117,26 +132,4 @@ $actions
         snippets=join(snips),
         provenance=provenance,
         actions=actions,
-    )
-
-
-def _promote_forms(forms: Forms, mv: ModelVersion, stages: list[str]) -> Safe:
-    options = join(render('<option value="$s">$s</option>', s=display_stage(s)) for s in stages)
-    datalist = render('<datalist id="stage-list">$o</datalist>', o=options)
-    action = url("models", mv.name, "versions", mv.version)
-    fields = render(
-        '<label>Stage or alias <input name="stage" list="stage-list" required placeholder="Production"></label>$dl'
-        '<label class="check"><input type="checkbox" name="archive_existing" value="1"> '
-        "Archive the version the stage held</label>",
-        dl=datalist,
-    )
-    buttons = Safe(
-        '<div class="buttons"><button type="submit" name="action" value="promote">Promote now</button>'
-        '<button type="submit" name="action" value="propose" class="secondary">Propose for review</button></div>'
-        '<p class="muted small">Propose puts the change on a branch <code>promote/STAGE/MODEL-vN</code>: '
-        "push it and open a pull request into <code>stages/STAGE</code>.</p>"
-    )
-    return render(
-        '<section class="card actions"><h2>Promote</h2>$f</section>',
-        f=forms.form(action, render("$f$b", f=fields, b=buttons), "", cls="stack"),
     )
