@@ -51,12 +51,11 @@ from gitreg.errors import GitError, InvalidInputError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
 from gitreg.names import check_model_name
 from gitreg.policy import StagePolicy, parse_policy
-from gitreg.registry import CONFIG_FILE
+from gitreg.registry import CONFIG_FILE, layout
 from gitreg.registry.policy_gate import Candidate, Finding, PolicyGate
 from gitreg.registry.reader import is_live
 from gitreg.store import ZERO_OID, GitStore, RefInfo, audit, lfs
 
-_TAG = re.compile(r"refs/tags/(?P<name>.+)/v(?P<version>[0-9]+)\Z")
 _STAGE_IN_NAME = re.compile(r"(?:^|/)stages/(?P<stage>[^/]+)\Z")
 _PROMOTE_IN_NAME = re.compile(r"(?:^|/)promote/(?P<stage>[^/]+)/")
 FULL_HISTORY_HINT = (
@@ -99,7 +98,7 @@ class _Tag:
 
     @property
     def short(self) -> str:
-        return self.ref[len("refs/tags/") :]
+        return self.ref[len(layout.TAG_PREFIX) :]
 
 
 @dataclass
@@ -110,11 +109,7 @@ class _Refs:
     tags: dict[tuple[str, int], _Tag] = field(default_factory=dict)
 
 
-def short_ref(ref: str) -> str:
-    for prefix in ("refs/heads/", "refs/tags/", "refs/remotes/"):
-        if ref.startswith(prefix):
-            return ref[len(prefix) :]
-    return ref
+short_ref = layout.short_ref
 
 
 def stage_of_refname(name: str) -> str | None:
@@ -194,25 +189,22 @@ class _Checker:
     # -- refs and completeness -------------------------------------------------
 
     def _scan_refs(self) -> list[RefInfo]:
-        infos = self.store.list_refs("refs/")
+        infos = self.store.list_refs(layout.ALL_REFS)
         refs = _Refs()
         names = {i.ref for i in infos}
-        if "refs/heads/main" in names:
-            refs.main = "refs/heads/main"
-        else:
-            refs.main = next((r for r in sorted(names) if re.fullmatch(r"refs/remotes/[^/]+/main", r)), None)
-        refs.all_mains = sorted(
-            r for r in names if r == "refs/heads/main" or re.fullmatch(r"refs/remotes/[^/]+/main", r)
-        )
+        remote_mains = sorted(r for r in names if layout.remote_branch(r) == layout.MAIN_BRANCH)
+        refs.main = layout.MAIN if layout.MAIN in names else next(iter(remote_mains), None)
+        refs.all_mains = sorted({*remote_mains, *([layout.MAIN] if layout.MAIN in names else [])})
         for info in sorted(infos, key=lambda i: i.ref):
-            if info.ref.startswith("refs/heads/stages/"):
-                refs.stages[info.ref[len("refs/heads/stages/") :]] = info.ref
-            m = re.fullmatch(r"refs/remotes/[^/]+/stages/([^/]+)", info.ref)
-            if m:
-                refs.stages.setdefault(m.group(1), info.ref)
-            t = _TAG.match(info.ref)
-            if t:
-                key = (t.group("name"), int(t.group("version")))
+            local = layout.stage_of(info.ref)
+            if local is not None:
+                refs.stages[local] = info.ref
+            tracked = layout.remote_branch(info.ref)
+            remote = layout.stage_of(layout.branch_ref(tracked)) if tracked else None
+            if remote is not None:
+                refs.stages.setdefault(remote, info.ref)
+            key = layout.parse_tag(info.ref) if info.ref.startswith(layout.TAG_PREFIX) else None
+            if key is not None:
                 refs.tags[key] = _Tag(key[0], key[1], info.ref, info.peeled)
         self.refs = refs
         return infos
@@ -328,7 +320,7 @@ class _Checker:
             self.add(
                 name,
                 version,
-                f"refs/tags/{name}/v{version}",
+                layout.tag_ref(name, version),
                 "tag-missing",
                 f"version {version} is registered on {trusted_label} but its tag is missing; {FULL_HISTORY_HINT}.",
             )
@@ -745,7 +737,7 @@ def check_push(
     from gitreg.store import scratch
 
     findings: list[Finding] = []
-    current = store.ref_oids("refs/")
+    current = store.ref_oids(layout.ALL_REFS)
     after = dict(current)
     for p in pushed:
         if p.new is None:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 
 from gitreg.manifest import MANIFEST_FILE
 
+ALL_REFS = "refs/"
 BRANCH_PREFIX = "refs/heads/"
 TAG_PREFIX = "refs/tags/"
 REMOTE_PREFIX = "refs/remotes/"
@@ -91,6 +92,14 @@ def stage_of(ref: str) -> str | None:
     if ref.startswith(STAGE_PREFIX) and "/" not in ref[len(STAGE_PREFIX) :]:
         return ref[len(STAGE_PREFIX) :]
     return None
+
+
+def remote_branch(ref: str) -> str | None:
+    """The branch a remote-tracking ref ``refs/remotes/<remote>/<branch>`` copies, else None."""
+    if not ref.startswith(REMOTE_PREFIX):
+        return None
+    remote, sep, branch = ref[len(REMOTE_PREFIX) :].partition("/")
+    return branch if remote and sep and branch else None
 
 
 def branch_ref(branch: str) -> str:
