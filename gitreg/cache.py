@@ -1,9 +1,10 @@
 """The local, content-addressed cache of materialised versions.
 
-A version's ``models/<name>/`` subtree is written once to
+A version's ``models/<name>/`` subtree is streamed once to
 ``<cache>/models/<tree id>/`` after every artifact's sha256 and size are
 checked against the manifest (an artifact kept in Git LFS is fetched on
-demand and checked the same way). Each later load checks the files again before
+demand and checked the same way). From a partial mirror, the version's blobs
+are fetched together first, and only that version's. Each later load checks the files again before
 anything is unpickled, so a file changed in the cache is caught too.
 """
 
@@ -60,6 +61,8 @@ def read_artifact(store: GitStore, tree: str, manifest: Manifest, path: str, lab
     the version (for a small file such as ``MLmodel``). None when the manifest
     does not list it or it is kept in Git LFS; :class:`IntegrityError` when it differs."""
     artifact = manifest.artifact(path)
+    if artifact is not None:
+        store.ensure_local(store.blob_ids([f"{tree}:{path}"]))
     data = store.read_blob(f"{tree}:{path}") if artifact is not None else None
     if artifact is None or data is None or (len(data) != artifact.size and lfs.parse_pointer(data) is not None):
         return None
@@ -76,6 +79,21 @@ def _tampered(label: str, a: Artifact, sha: str, size: int) -> IntegrityError:
     )
 
 
+def _copy_blob(store: GitStore, spec: str, dest: Path, label: str, a: Artifact) -> tuple[str, int]:
+    """Stream the blob ``spec`` into ``dest`` (never whole in memory); return its sha256 and size."""
+    h = hashlib.sha256()
+    with open(dest, "wb") as fh:
+
+        def sink(chunk: bytes) -> None:
+            h.update(chunk)
+            fh.write(chunk)
+
+        got = store.stream_blob(spec, sink)
+    if got is None:
+        raise IntegrityError(f"{label}: artifact {a.path} is listed in the manifest but not stored.")
+    return h.hexdigest(), got[1]
+
+
 def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> Path:
     """The local directory holding version ``tree``, verified."""
     target = cache_root() / "models" / tree
@@ -86,19 +104,15 @@ def materialize(store: GitStore, tree: str, manifest: Manifest, label: str) -> P
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{tree[:12]}-", dir=target.parent))
     try:
+        store.ensure_local(store.tree_blobs(tree))  # a partial mirror fetches the version's blobs in one batch
         for a in manifest.artifacts:
-            data = store.read_blob(f"{tree}:{a.path}")
-            if data is None:
-                raise IntegrityError(f"{label}: artifact {a.path} is listed in the manifest but not stored.")
             dest = tmp / a.path
             dest.parent.mkdir(parents=True, exist_ok=True)
-            pointer = lfs.parse_pointer(data) if len(data) != a.size else None
+            sha, size = _copy_blob(store, f"{tree}:{a.path}", dest, label, a)
+            pointer = lfs.parse_pointer(dest.read_bytes()) if size != a.size and size <= lfs.MAX_POINTER else None
             if pointer is not None and pointer.sha256 == a.sha256:
                 shutil.copyfile(lfs.open_object(store, pointer, f"{version_dir(manifest.name)}/{a.path}"), dest)
                 sha, size = file_sha256(dest)
-            else:
-                sha, size = hashlib.sha256(data).hexdigest(), len(data)
-                dest.write_bytes(data)
             if sha != a.sha256 or size != a.size:
                 raise _tampered(label, a, sha, size)
         (tmp / MANIFEST_FILE).write_text(manifest.to_yaml())

@@ -16,7 +16,12 @@ from gitreg.policy import StagePolicy, parse_policy
 
 CONFIG_FILE = "registry.yaml"
 DEFAULT_STAGES = ("staging", "production", "archived")
-_KEYS = {"format", "stages", "policy", "lfs", "trusted_types", "loading"}
+#: What ``gitreg init`` writes as ``lfs.threshold_bytes``: 10 MB, as the Hugging Face Hub does.
+DEFAULT_LFS_THRESHOLD = 10 * 1024 * 1024
+#: No plain blob this large is ever written, whatever ``registry.yaml`` says: forges refuse them (GitHub at 100 MB).
+MAX_PLAIN_BLOB = 100 * 1000 * 1000
+_KEYS = {"format", "stages", "policy", "lfs", "trusted_types", "loading", "webhooks"}
+_WEBHOOK_KEYS = {"url", "secret_env", "events", "ledger"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,18 @@ class LoadingPolicy:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """One receiver of ``gitreg notify`` (``webhooks:`` in registry.yaml). The secret itself never
+    lives in git: ``secret_env`` names the environment variable holding it. ``events`` are event
+    names (:class:`gitreg.events.EventKind`), checked where they are used; empty means all."""
+
+    url: str
+    secret_env: str | None = None
+    events: tuple[str, ...] = ()
+    ledger: str | None = None
+
+
+@dataclass(frozen=True)
 class RegistryConfig:
     """The parsed ``registry.yaml`` of one main commit."""
 
@@ -40,6 +57,7 @@ class RegistryConfig:
     lfs_threshold: int | None = None
     trusted_types: tuple[str, ...] = ()
     loading: LoadingPolicy = LoadingPolicy()
+    webhooks: tuple[WebhookConfig, ...] = ()
 
     @classmethod
     def from_yaml(cls, raw: bytes | str, where: str = CONFIG_FILE) -> RegistryConfig:
@@ -66,6 +84,7 @@ class RegistryConfig:
             lfs_threshold=_lfs_threshold(data.get("lfs"), where),
             trusted_types=_trusted_types(data.get("trusted_types"), where),
             loading=_loading(data.get("loading"), where),
+            webhooks=_webhooks(data.get("webhooks"), where),
         )
 
 
@@ -116,3 +135,25 @@ def _loading(raw: object, where: str) -> LoadingPolicy:
     if not isinstance(allow, bool):
         raise InvalidInputError(f"{where}: loading.allow_pickle must be true or false, not {allow!r}.")
     return LoadingPolicy(allow_pickle=allow)
+
+
+def _webhooks(raw: object, where: str) -> tuple[WebhookConfig, ...]:
+    if raw is None:
+        return ()
+    shape = "a list of {url: URL, secret_env: VAR, events: [NAME, ...], ledger: NAME}"
+    if not isinstance(raw, list):
+        raise InvalidInputError(f"{where}: webhooks must be {shape}.")
+    out = []
+    for i, item in enumerate(raw):
+        at = f"{where}: webhooks[{i}]"
+        if not isinstance(item, dict) or set(item) - _WEBHOOK_KEYS or not isinstance(item.get("url"), str):
+            raise InvalidInputError(f"{at} must be a mapping with url (and optionally secret_env, events, ledger).")
+        secret_env, events, ledger = item.get("secret_env"), item.get("events") or [], item.get("ledger")
+        if secret_env is not None and not isinstance(secret_env, str):
+            raise InvalidInputError(f"{at}.secret_env must name an environment variable.")
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise InvalidInputError(f"{at}.events must be a list of event names such as model_version.created.")
+        if ledger is not None and not (isinstance(ledger, str) and ledger.replace("-", "").isalnum()):
+            raise InvalidInputError(f"{at}.ledger must be a name of letters, digits and '-'.")
+        out.append(WebhookConfig(item["url"], secret_env, tuple(events), ledger))
+    return tuple(out)

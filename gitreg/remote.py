@@ -16,6 +16,10 @@ policy, composed into an ordinary :class:`~gitreg.registry.Registry`:
   current heads and its push is rarely refused;
 - when the remote cannot be reached, reads go on from the mirror and one
   warning says so.
+
+The mirror is a partial clone: a fetch brings refs, commits and trees, plus
+(:func:`metadata_specs`, one batch) the small files every listing reads.
+Artifacts come only when a version is materialised (:mod:`gitreg.cache`).
 """
 
 from __future__ import annotations
@@ -23,14 +27,36 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 
 from gitreg.errors import GitError, NotFoundError
-from gitreg.registry import Registry
+from gitreg.registry import Registry, layout
 from gitreg.registry.freshness import Freshness
+from gitreg.store import GitStore
 from gitreg.store.remote import MirrorStore, RemoteUnreachable
 
 FRESH_SECONDS = float(os.environ.get("GITREG_FETCH_TTL", "2"))
 log = logging.getLogger("gitreg")
+
+
+def metadata_specs(store: GitStore, moved: Mapping[str, str]) -> list[str]:
+    """The blobs a partial mirror fetches together with the refs ``moved``: what
+    listings read, a few hundred bytes per version. A version tag brings its
+    manifest; main and each stage branch their ``registry.yaml`` and every
+    record and manifest under ``models/``. Artifacts are left for the load."""
+    specs = []
+    for ref in moved:
+        tag = layout.parse_tag(ref) if ref.startswith(layout.TAG_PREFIX) else None
+        if tag is not None:
+            specs.append(layout.at(ref, layout.manifest_path(tag[0])))
+        elif ref == layout.MAIN or layout.stage_of(ref) is not None:
+            specs.append(layout.at(ref, layout.CONFIG_FILE))
+            for entry in (store.read_tree(layout.at(ref, layout.MODELS_DIR)) or {}).values():
+                if entry.is_tree:
+                    specs.append(layout.at(ref, layout.manifest_path(entry.name)))
+                elif (name := layout.record_name(entry.name)) is not None:
+                    specs.append(layout.at(ref, layout.record_path(name)))
+    return specs
 
 
 class FetchWithin(Freshness):
@@ -95,7 +121,7 @@ class RemoteRegistry(Registry):
 
         cloned = not (mirror_dir(cache_root(), url) / "HEAD").is_file()
         try:
-            store = MirrorStore.open_mirror(cache_root(), url)
+            store = MirrorStore.open_mirror(cache_root(), url, eager=metadata_specs)
         except RemoteUnreachable as exc:
             raise RemoteUnreachable(f"{exc} (and there is no local mirror of it to work from).") from None
         registry = cls(store)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gitreg.config import MAX_PLAIN_BLOB
 from gitreg.errors import IntegrityError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Artifact, Manifest, ModelRecord, Provenance, VersionNotes
 from gitreg.names import check_description, check_model_name, check_tags
@@ -18,7 +19,7 @@ from gitreg.registry.reader import Reader
 from gitreg.registry.records import Records, now_ms
 from gitreg.registry.views import NewVersion, Package, VersionRef
 from gitreg.registry.writer import Plan, Writer
-from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, RefConflict, RefUpdate, reflog, worktree
+from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, RefConflict, RefUpdate, lfs, reflog, worktree
 from gitreg.store.locks import stale_after
 
 Stored = list[tuple[Artifact, str, str]]  # (artifact, mode, blob id) per file of a package
@@ -50,12 +51,21 @@ class Versions:
         return str(self.store.identity()), info
 
     def store_files(self, package: Package) -> Stored:
-        """Write a package's files as objects (Git LFS above the registry's threshold)."""
+        """Write a package's files as objects: Git LFS above the registry's threshold,
+        and always from :data:`~gitreg.config.MAX_PLAIN_BLOB` (100 MB) up, since git
+        hosts refuse plain blobs that large. :class:`~gitreg.store.lfs.LFSMissingError`
+        (naming the fix) when such a file needs LFS and git-lfs is not installed."""
         out = []
         threshold = self.read.config().lfs_threshold
         for rel in package.files:
             path = package.root / rel
-            large = threshold is not None and path.stat().st_size > threshold
+            bytes_ = path.stat().st_size
+            if bytes_ >= MAX_PLAIN_BLOB:
+                lfs.require_installed(
+                    f"{rel} is {bytes_:,} bytes; git hosts refuse plain blobs of 100 MB or more, so it must be "
+                    "stored with Git LFS"
+                )
+            large = bytes_ >= MAX_PLAIN_BLOB or (threshold is not None and bytes_ > threshold)
             oid, sha, size = self.store.write_lfs_file(path) if large else self.store.write_file(path)
             mode = MODE_EXEC if os.access(path, os.X_OK) else MODE_FILE
             out.append((Artifact(rel, sha, size), mode, oid))

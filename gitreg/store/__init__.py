@@ -14,6 +14,7 @@ from gitreg.store.repo import (
     RefInfo,
     RefLocked,
     RefUpdate,
+    writing_as,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "RefLocked",
     "RefUpdate",
     "TreeEntry",
+    "writing_as",
 ]

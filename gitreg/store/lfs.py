@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 SPEC = "https://git-lfs.github.com/spec/v1"
 _POINTER = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n$")
-_MAX_POINTER = 200
+MAX_POINTER = 200  # bytes: anything longer is content, not a pointer
 _CHUNK = 1 << 20
 
 
@@ -45,7 +45,7 @@ class Pointer:
 
 def parse_pointer(data: bytes) -> Pointer | None:
     """The pointer ``data`` holds, or None if it is ordinary content."""
-    if len(data) > _MAX_POINTER:
+    if len(data) > MAX_POINTER:
         return None
     m = _POINTER.match(data)
     return Pointer(m.group(1).decode(), int(m.group(2))) if m else None
@@ -79,12 +79,22 @@ def store_file(store: GitStore, source: Path) -> tuple[str, str, int]:
     return store.write_blob(Pointer(sha, size).encode()), sha, size
 
 
-def _git_lfs(store: GitStore, args: Sequence[str], *, input: bytes | None = None) -> bytes:
-    if shutil.which("git-lfs") is None:
+def installed() -> bool:
+    """Whether git-lfs is on ``PATH`` (git finds it there too)."""
+    return shutil.which("git-lfs") is not None
+
+
+def require_installed(why: str) -> None:
+    """Raise :class:`LFSMissingError` (saying ``why`` LFS is needed, and the fix) unless git-lfs is installed."""
+    if not installed():
         raise LFSMissingError(
-            "This registry stores large artifacts with Git LFS, but git-lfs is not installed. "
-            "Install it (e.g. 'apt-get install git-lfs') and try again."
+            f"{why}, but git-lfs is not installed. Install git-lfs (e.g. 'apt-get install git-lfs' or "
+            "https://git-lfs.com) and try again."
         )
+
+
+def _git_lfs(store: GitStore, args: Sequence[str], *, input: bytes | None = None) -> bytes:
+    require_installed("This registry stores large artifacts with Git LFS")
     try:
         return process.run([f"--git-dir={store.git_dir}", "lfs", *args], input=input, local=False)
     except process.GitFailed as exc:

@@ -26,6 +26,7 @@ MODE_TREE = "40000"
 MODE_FILE = "100644"
 MODE_EXEC = "100755"
 MODE_LINK = "120000"
+MODE_GITLINK = "160000"  # a submodule's commit: not an object of this repository
 _CHUNK = 1 << 20
 TMP_OBJ = "tmp_obj_"
 TMP_PACK = ("tmp_pack_", "tmp_idx_")
@@ -296,3 +297,59 @@ def write_pack(pack_dir: Path, objects: dict[str, tuple[str, bytes]]) -> str | N
             raise refused from exc
         raise
     return name
+
+
+class ObjectPresence:
+    """Whether a repository holds an object, answered from its loose files and
+    pack indexes (gitformat-pack(5), version 2) without asking git. In a
+    partial clone, asking git about a missing object fetches it, one round trip
+    per object; this asks nobody, so the missing ones can be fetched together.
+
+    Index files are read once each and looked up by binary search; the pack
+    directory is listed again on every question, so packs that appear (a
+    fetch) or go away (a repack) are seen."""
+
+    def __init__(self, objects_dir: Path) -> None:
+        self.objects_dir = objects_dir
+        self._indexes: dict[str, bytes] = {}
+
+    def __contains__(self, oid: str) -> bool:
+        if (self.objects_dir / oid[:2] / oid[2:]).exists():
+            return True
+        want = bytes.fromhex(oid)
+        return any(_index_holds(data, want) for data in self._current())
+
+    def _current(self) -> list[bytes]:
+        pack_dir = self.objects_dir / "pack"
+        try:
+            names = {n for n in os.listdir(pack_dir) if n.endswith(".idx") and n.startswith("pack-")}
+        except FileNotFoundError:
+            names = set()
+        for gone in set(self._indexes) - names:
+            del self._indexes[gone]
+        for name in names - set(self._indexes):
+            try:
+                data = (pack_dir / name).read_bytes()
+            except FileNotFoundError:  # repacked away meanwhile
+                continue
+            if data[:8] == b"\xfftOc" + (2).to_bytes(4, "big"):
+                self._indexes[name] = data
+        return list(self._indexes.values())
+
+
+def _index_holds(index: bytes, oid: bytes) -> bool:
+    """Whether the version-2 pack ``index`` lists ``oid`` (20 bytes)."""
+    first = oid[0]
+    lo = int.from_bytes(index[8 + 4 * (first - 1) : 12 + 4 * (first - 1)], "big") if first else 0
+    hi = int.from_bytes(index[8 + 4 * first : 12 + 4 * first], "big")
+    base = 8 + 1024
+    while lo < hi:
+        mid = (lo + hi) // 2
+        got = index[base + 20 * mid : base + 20 * mid + 20]
+        if got == oid:
+            return True
+        if got < oid:
+            lo = mid + 1
+        else:
+            hi = mid
+    return False

@@ -10,26 +10,47 @@ for every ref, so the remote accepts the whole write only if nobody else wrote
 first. A rejected push leaves the remote untouched; the mirror is rolled back
 and re-fetched and :class:`RefConflict` tells the caller to re-plan.
 
+A mirror is a partial clone (``--filter=blob:none``): refs, commits, tags
+and trees come with every fetch; blobs come when something is read. What is
+read together is fetched together (:meth:`MirrorStore.ensure_local`: one
+``git fetch`` of the missing ids), and what every listing reads (the
+``eager`` specs a mirror is given, e.g. a registry's manifests) comes right
+after the fetch that brought its refs, in one batch too, so no listing
+costs a round trip per blob. A server that refuses filters gets a full fetch
+and one warning naming the setting.
+
 Transfers run git's own ``--progress`` when stderr is a terminal.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitreg.errors import GitError, GitregError, InvalidInputError
 from gitreg.store import process
+from gitreg.store.objects import ObjectPresence
 from gitreg.store.repo import GitStore, RefConflict, RefUpdate
 
+if TYPE_CHECKING:
+    import subprocess
+
 ORIGIN = "origin"
+PARTIAL_FILTER = "blob:none"  # a mirror's filter: every commit, tag and tree; blobs on demand
+# What git says when the server does not do partial fetches (and sends everything).
+_FILTER_REFUSED = "filtering not recognized by server"
+log = logging.getLogger("gitreg")
+_warned: set[str] = set()
 ANY = "*"  # RefUpdate.old for a push that replaces whatever the remote holds
 # Refs a registry consists of; anything else a forge keeps (pull/*, …) is not mirrored.
 MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
@@ -82,17 +103,18 @@ def _show_progress() -> bool:
     return sys.stderr.isatty() and not os.environ.get("GITREG_NO_PROGRESS")
 
 
-def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
-    """Run a fetch/push/clone; stream git's progress to stderr when it is a
-    terminal. Returns stdout; raises :class:`RemoteUnreachable` or
-    :class:`GitError` with git's own last line."""
+def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str, input: bytes | None = None) -> str:
+    """Run a fetch/push/clone (``input`` on its stdin); stream git's progress
+    to stderr when it is a terminal. Returns stdout; raises
+    :class:`RemoteUnreachable` or :class:`GitError` with git's own last line."""
     progress = _show_progress()
     argv = list(args)
     if progress:
         argv = [a for a in argv if a != "--quiet"]
         argv.insert(argv.index(what) + 1, "--progress")
-    proc = process.start(argv, cwd=cwd, env_extra={"GIT_TERMINAL_PROMPT": "0"})
+    proc = process.start(argv, cwd=cwd, env_extra={"GIT_TERMINAL_PROMPT": "0"}, stdin=input is not None)
     assert proc.stderr is not None and proc.stdout is not None
+    feeder = _feed(proc, input) if input is not None else None
     err = bytearray()
     while chunk := proc.stderr.read1(4096):  # type: ignore[attr-defined]
         err += chunk
@@ -100,6 +122,10 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
             sys.stderr.buffer.write(chunk)
             sys.stderr.flush()
     out = proc.stdout.read().decode(errors="replace")
+    if feeder is not None:
+        feeder.join()
+    if _FILTER_REFUSED in err.decode(errors="replace"):
+        _warn_unfiltered(argv)
     if proc.wait() != 0:
         text = err.decode(errors="replace")
         lines = [ln.strip() for ln in re.split(r"[\r\n]", text) if ln.strip()]
@@ -118,6 +144,36 @@ def transfer(args: Sequence[str], *, cwd: Path | None = None, what: str) -> str:
             raise RemoteUnreachable(f"git {what} could not reach the remote: {detail.rstrip('.')}")
         raise GitError(f"git {what} failed: {detail}")
     return out
+
+
+def _feed(proc: subprocess.Popen[bytes], data: bytes) -> threading.Thread:
+    """Write ``data`` to ``proc``'s stdin from a thread, so that neither pipe can fill up and block the other."""
+    stdin = proc.stdin
+    assert stdin is not None
+
+    def feed() -> None:
+        try:
+            stdin.write(data)
+            stdin.close()
+        except OSError:
+            pass  # git exited; its status says why
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    return feeder
+
+
+def _warn_unfiltered(argv: Sequence[str]) -> None:
+    """Say once per process that a server sent everything instead of what was asked."""
+    key = next((a for a in argv if a.startswith("--git-dir=")), "")
+    if key in _warned:
+        return
+    _warned.add(key)
+    log.warning(
+        "the remote does not allow partial fetches, so this mirror fetched every artifact of every version; "
+        "on the server run 'git config uploadpack.allowFilter true' (and uploadpack.allowAnySHA1InWant true) "
+        "in the registry's repository ('gitreg init --bare' sets both)."
+    )
 
 
 def _all_accepted(porcelain: str) -> bool:
@@ -163,12 +219,52 @@ def push_updates(store: GitStore, remote: str, updates: Sequence[RefUpdate]) -> 
     return PushResult(tuple(u.ref for u in updates))
 
 
-def fetch(store: GitStore, remote: str = ORIGIN, refspecs: Sequence[str] = (), *, prune: bool = True) -> None:
-    """Fetch ``refspecs`` (default: the remote's configured ones) from ``remote``."""
+def fetch(
+    store: GitStore,
+    remote: str = ORIGIN,
+    refspecs: Sequence[str] = (),
+    *,
+    prune: bool = True,
+    filter: str | None = None,
+) -> None:
+    """Fetch ``refspecs`` (default: the remote's configured ones) from ``remote``,
+    leaving out what ``filter`` (e.g. ``blob:none``) excludes."""
     args = [f"--git-dir={store.git_dir}", "fetch", "--quiet", "--no-tags"]
     if prune:
         args.append("--prune")
+    if filter:
+        args.append(f"--filter={filter}")
     transfer([*args, remote, *refspecs], what="fetch")
+
+
+def fetch_objects(store: GitStore, oids: Sequence[str], remote: str = ORIGIN) -> None:
+    """Fetch the objects ``oids`` from ``remote`` in one request, as git's own
+    lazy fetch does for one object: no negotiation (nothing of ours is
+    offered), no refs, no tags."""
+    args = [
+        f"--git-dir={store.git_dir}",
+        "-c",
+        "fetch.negotiationAlgorithm=noop",
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--recurse-submodules=no",
+        f"--filter={PARTIAL_FILTER}",
+        "--stdin",
+        remote,
+    ]
+    try:
+        transfer(args, what="fetch", input="".join(f"{o}\n" for o in oids).encode())
+    except RemoteUnreachable:
+        raise
+    except GitError as exc:
+        if "not our ref" in str(exc) or "unadvertised object" in str(exc):
+            raise GitError(
+                f"{exc}. The server refuses to send objects by id; on the server run "
+                "'git config uploadpack.allowAnySHA1InWant true' in the registry's repository."
+            ) from None
+        raise
 
 
 def remote_url(store: GitStore, remote: str = ORIGIN) -> str | None:
@@ -178,14 +274,25 @@ def remote_url(store: GitStore, remote: str = ORIGIN) -> str | None:
         return None
 
 
-class MirrorStore(GitStore):
-    """A bare mirror of ``url`` whose ref transactions also move the remote."""
+#: Given a mirror and the refs a fetch created or moved (name -> id), the
+#: ``rev:path`` specs of the blobs to fetch with them (see :class:`MirrorStore`).
+EagerSpecs = Callable[[GitStore, Mapping[str, str]], Sequence[str]]
 
-    def __init__(self, git_dir: Path, url: str) -> None:
+
+class MirrorStore(GitStore):
+    """A bare mirror of ``url`` whose ref transactions also move the remote.
+
+    It is a partial clone: after each fetch the blobs named by ``eager`` for
+    the refs that fetch brought are fetched in one batch; any other blob is
+    fetched when read (:meth:`ensure_local` fetches many in one go)."""
+
+    def __init__(self, git_dir: Path, url: str, *, eager: EagerSpecs | None = None) -> None:
         super().__init__(git_dir)
         self.url = url
+        self.eager = eager
         self.lfs_pending: set[str] = set()  # LFS objects written here, not yet pushed
         self.stale: str | None = None  # why the mirror lags a write the remote accepted
+        self._present = ObjectPresence(git_dir / "objects")
 
     def write_lfs_file(self, path: Path) -> tuple[str, str, int]:
         got = super().write_lfs_file(path)
@@ -193,9 +300,11 @@ class MirrorStore(GitStore):
         return got
 
     @classmethod
-    def open_mirror(cls, root: Path, url: str) -> MirrorStore:
-        """The mirror of ``url`` under ``root``, cloned on first use (into a
-        temporary directory renamed into place, so a half clone is never seen)."""
+    def open_mirror(cls, root: Path, url: str, *, eager: EagerSpecs | None = None) -> MirrorStore:
+        """The mirror of ``url`` under ``root``, cloned on first use as a partial
+        clone (into a temporary directory renamed into place, so a half clone
+        is never seen). A mirror made by an older gitreg (a full clone) is used
+        as it is."""
         if url.startswith("-") or not is_url(url):
             raise InvalidInputError(f"{url!r} is not a git URL.")
         path = mirror_dir(root, url)
@@ -208,19 +317,38 @@ class MirrorStore(GitStore):
                 store.git("config", f"remote.{ORIGIN}.url", url)
                 for spec in MIRROR_REFSPECS:
                     store.git("config", "--add", f"remote.{ORIGIN}.fetch", spec)
-                fetch(store)
+                # a promisor remote: git may fetch what is missing from it, and gc keeps its packs
+                store.git("config", f"remote.{ORIGIN}.promisor", "true")
+                store.git("config", f"remote.{ORIGIN}.partialclonefilter", PARTIAL_FILTER)
                 store.close()
+                first = MirrorStore(tmp, url, eager=eager)
+                first.fetch()
+                first.close()
                 os.rename(tmp, path)
             except OSError:
                 shutil.rmtree(tmp, ignore_errors=True)  # another process created it first
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-        return cls(path, url)
+        return cls(path, url, eager=eager)
 
     def fetch(self) -> None:
-        """Make the mirror's refs the remote's (forced and pruned)."""
-        fetch(self)
+        """Make the mirror's refs the remote's (forced and pruned), then fetch
+        in one batch the blobs ``eager`` names for the refs that moved."""
+        before = self.ref_oids("refs/") if self.eager else {}
+        fetch(self, filter=PARTIAL_FILTER)
+        if self.eager is None:
+            return
+        moved = {r: o for r, o in self.ref_oids("refs/").items() if before.get(r) != o}
+        if moved:
+            self.ensure_local(self.blob_ids(self.eager(self, moved)))
+
+    def ensure_local(self, oids: Sequence[str]) -> None:
+        """Fetch those of ``oids`` the mirror lacks, all in one request (git's
+        lazy fetch would make one request per object)."""
+        missing = [o for o in dict.fromkeys(oids) if o not in self._present]
+        if missing:
+            fetch_objects(self, missing)
 
     def wrote_nothing(self, exc: BaseException) -> bool:
         """Only a lost lease or the remote's explicit refusal prove a push changed nothing:

@@ -13,8 +13,9 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from gitreg.errors import ConflictError, GitError, NotFoundError
 from gitreg.store import locks
 from gitreg.store import process as _process
 from gitreg.store.objects import (
+    MODE_GITLINK,
     MODE_TREE,
     LooseObjectWriter,
     TreeEntry,
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     import subprocess
 
 ZERO_OID = "0" * 40
+_STREAM_CHUNK = 1 << 20
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
@@ -78,6 +81,23 @@ class Identity:
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+# Who writes in the current thread or task when a caller says so (a web UI
+# writing for the person behind its authenticating proxy); see writing_as.
+_WRITER: ContextVar[Identity | None] = ContextVar("gitreg_writer", default=None)
+
+
+@contextmanager
+def writing_as(identity: Identity | None) -> Iterator[None]:
+    """Inside the block, commits and tags written in this thread (or task) are
+    authored by ``identity`` instead of git's configured one; None changes
+    nothing. Other threads writing at the same time are unaffected."""
+    token = _WRITER.set(identity)
+    try:
+        yield
+    finally:
+        _WRITER.reset(token)
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,40 @@ class _Batch:
             finally:
                 writer.join()
         return [None if "\n" in s else next(answers) for s in specs]
+
+    def stream(self, spec: str, sink: Callable[[bytes], object]) -> tuple[str, str, int] | None:
+        """``(oid, type, size)`` of ``spec``, its content handed to ``sink`` in
+        chunks of at most 1 MiB as it comes through the pipe (git streams a
+        blob from its pack or loose file too), so no object is ever whole in
+        memory; None if it does not exist."""
+        if "\n" in spec:
+            return None
+        with self.lock:
+            proc = self._start()
+            assert proc.stdin and proc.stdout
+            try:
+                proc.stdin.write(spec.encode() + b"\n")
+                proc.stdin.flush()
+            except BrokenPipeError:
+                self.proc = None
+                raise GitError("git cat-file stopped unexpectedly") from None
+            header = proc.stdout.readline()
+            if not header:
+                self.proc = None
+                raise GitError("git cat-file stopped unexpectedly")
+            parts = header.split()
+            if len(parts) != 3:
+                return None
+            remaining = int(parts[2])
+            while remaining:
+                chunk = proc.stdout.read(min(_STREAM_CHUNK, remaining))
+                if not chunk:
+                    self.proc = None
+                    raise GitError("git cat-file stopped unexpectedly")
+                sink(chunk)
+                remaining -= len(chunk)
+            proc.stdout.read(1)
+            return parts[0].decode(), parts[1].decode(), int(parts[2])
 
     def _answer(self, proc: subprocess.Popen[bytes]) -> tuple[str, str, bytes] | None:
         assert proc.stdout is not None
@@ -324,6 +378,24 @@ class GitStore:
             return None
         return oid, got[-2], got[-1]
 
+    def stream_blob(self, spec: str, sink: Callable[[bytes], object]) -> tuple[str, int] | None:
+        """``(oid, size)`` of the blob ``spec`` names, its content handed to
+        ``sink`` in chunks (see :meth:`_Batch.stream`); None if there is no such
+        blob (whatever ``sink`` was given then is not a blob's content). For
+        copying artifacts of any size without holding one in memory."""
+        held = self._pending and self._read_pending(spec)
+        if not held and self._prefetched is not None and spec in self._prefetched:
+            held = self._prefetched[spec]
+        if held:
+            if held[1] != "blob":
+                return None
+            sink(held[2])
+            return held[0], len(held[2])
+        got = self._batch.stream(spec, sink)  # not a blob: what the sink got is to be discarded
+        if got is None or got[1] != "blob":
+            return None
+        return got[0], got[2]
+
     def read_blob(self, spec: str) -> bytes | None:
         got = self.read(spec)
         return got[2] if got and got[1] == "blob" else None
@@ -331,6 +403,46 @@ class GitStore:
     def read_tree(self, spec: str) -> dict[str, TreeEntry] | None:
         got = self.read(spec)
         return parse_tree(got[2]) if got and got[1] == "tree" else None
+
+    # -- objects that may be elsewhere (a partial clone) ---------------------
+
+    def blob_ids(self, specs: Sequence[str]) -> list[str]:
+        """The ids of the blobs named by ``rev:path`` specs, found by reading
+        only trees (so in a partial clone no blob is fetched); specs that name
+        no blob are left out."""
+        parents = []
+        for spec in specs:
+            rev, _, path = spec.rpartition(":")
+            head, _, name = path.rpartition("/")
+            parents.append((f"{rev}:{head}", name))
+        trees = self.prefetch([p for p, _ in parents]) if parents else []
+        found = []
+        for (_, name), tree in zip(parents, trees, strict=True):
+            entry = parse_tree(tree[2]).get(name) if tree and tree[1] == "tree" else None
+            if entry is not None and not entry.is_tree and entry.mode != MODE_GITLINK:
+                found.append(entry.oid)
+        return found
+
+    def tree_blobs(self, tree: str) -> list[str]:
+        """The ids of every blob under ``tree``, read from its trees alone."""
+        blobs: list[str] = []
+        todo = [tree]
+        while todo:
+            level = self._batch.read_many(todo)
+            todo = []
+            for got in level:
+                for entry in parse_tree(got[2]).values() if got and got[1] == "tree" else ():
+                    if entry.is_tree:
+                        todo.append(entry.oid)
+                    elif entry.mode != MODE_GITLINK:
+                        blobs.append(entry.oid)
+        return list(dict.fromkeys(blobs))
+
+    def ensure_local(self, oids: Sequence[str]) -> None:
+        """Make the objects ``oids`` readable without a round trip each. Every
+        object of an ordinary repository is local already; a partial clone's
+        mirror (:class:`gitreg.store.remote.MirrorStore`) fetches the missing
+        ones in one batch."""
 
     def tree_oid(self, spec: str) -> str | None:
         got = self.read(spec)
@@ -405,7 +517,11 @@ class GitStore:
         return entries
 
     def identity(self) -> Identity:
-        """Who writes: git's configured identity, else the login user."""
+        """Who writes: the identity of an enclosing :func:`writing_as`, else
+        git's configured identity, else the login user."""
+        chosen = _WRITER.get()
+        if chosen is not None:
+            return chosen
         if self._identity is None:
             try:
                 raw = self.git("var", "GIT_COMMITTER_IDENT").decode().strip()
