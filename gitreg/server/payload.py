@@ -127,7 +127,7 @@ def _describe(exc: BaseException) -> str:
     return excerpt(str(exc) or type(exc).__name__, 160)
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
     """The JSON name of a decoded value's type, for 'expected X, got Y' messages."""
     if isinstance(value, dict):
         return "object"
@@ -259,7 +259,7 @@ def _parse_modern(doc: Any) -> ParsedRequest:
         if isinstance(doc, list):
             hint = f"; for a bare records list send Content-Type: {JSON}; format=pandas-records"
         raise InvalidInputError(
-            f"expected a JSON object with one of the keys {_INPUT_KEYS_TEXT}; got a JSON {_json_type(doc)}{hint}"
+            f"expected a JSON object with one of the keys {_INPUT_KEYS_TEXT}; got a JSON {json_type(doc)}{hint}"
         )
     found = [k for k in _INPUT_KEYS if k in doc]
     if len(found) != 1:
@@ -284,7 +284,7 @@ def _parse_modern(doc: Any) -> ParsedRequest:
         raise InvalidInputError(f"unknown keys next to '{key}': {_name_keys(unknown)}; only 'params' may accompany it")
     params = doc.get("params")
     if params is not None and not isinstance(params, dict):
-        raise InvalidInputError(f"'params' must be a JSON object; got a JSON {_json_type(params)}")
+        raise InvalidInputError(f"'params' must be a JSON object; got a JSON {json_type(params)}")
     value = doc[key]
     if key == "dataframe_split":
         data = _split_table(value, "'dataframe_split'")
@@ -311,7 +311,7 @@ def _split_table(value: Any, where: str) -> pd.DataFrame | Rows:
     Anything else (an index, unnamed or repeated columns) becomes a DataFrame.
     """
     if not isinstance(value, dict):
-        raise InvalidInputError(f"{where} must be a JSON object like {_SPLIT_SHAPE}; got a JSON {_json_type(value)}")
+        raise InvalidInputError(f"{where} must be a JSON object like {_SPLIT_SHAPE}; got a JSON {json_type(value)}")
     if value.keys() - _SPLIT_KEYS:
         unknown = [k for k in value if k not in _SPLIT_KEYS]
         raise InvalidInputError(
@@ -324,7 +324,7 @@ def _split_table(value: Any, where: str) -> pd.DataFrame | Rows:
     index = value.get("index")
     for name, part in (("data", data), ("columns", columns), ("index", index)):
         if part is not None and not isinstance(part, list):
-            raise InvalidInputError(f"'{name}' in {where} must be a JSON array; got a JSON {_json_type(part)}")
+            raise InvalidInputError(f"'{name}' in {where} must be a JSON array; got a JSON {json_type(part)}")
     if data is None:
         raise InvalidInputError(f"'data' in {where} must be a JSON array of rows; got a JSON null")
     if data and type(data[0]) is list:
@@ -353,7 +353,7 @@ def _split_table(value: Any, where: str) -> pd.DataFrame | Rows:
 def _records_frame(value: Any, where: str) -> pd.DataFrame:
     """Build a DataFrame from a list of ``{column: value}`` records."""
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
-        got = _json_type(value) if not isinstance(value, list) else "array with non-object items"
+        got = json_type(value) if not isinstance(value, list) else "array with non-object items"
         raise InvalidInputError(f'{where} must be a JSON array of objects like [{{"x": 1}}, ...]; got a JSON {got}')
     return _build(lambda: pd.DataFrame(value), f"a DataFrame from {where}")
 
@@ -366,7 +366,7 @@ def _tensor_input(value: Any, where: str) -> pd.DataFrame | np.ndarray | dict:
             return _build(lambda: pd.DataFrame(value), f"a DataFrame from {where}")
         return value
     if not isinstance(value, list):
-        raise InvalidInputError(f"{where} must be a JSON array or object; got a JSON {_json_type(value)}")
+        raise InvalidInputError(f"{where} must be a JSON array or object; got a JSON {json_type(value)}")
     n_records = sum(isinstance(item, dict) for item in value)
     if n_records:
         if n_records != len(value):

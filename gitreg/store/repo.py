@@ -138,20 +138,24 @@ class _Batch:
             self.pid = os.getpid()
         return self.proc
 
+    def _ask(self, spec: str) -> subprocess.Popen[bytes]:
+        """Send one question to ``cat-file --batch`` (under :attr:`lock`); the answer is the caller's to read."""
+        proc = self._start()
+        assert proc.stdin
+        try:
+            proc.stdin.write(spec.encode() + b"\n")
+            proc.stdin.flush()
+        except BrokenPipeError:
+            # git's pipe, not our stdout's: the CLI treats a bare BrokenPipeError as a closed stdout
+            self.proc = None
+            raise GitError("git cat-file stopped unexpectedly") from None
+        return proc
+
     def read(self, spec: str) -> tuple[str, str, bytes] | None:
         if "\n" in spec:
             return None
         with self.lock:
-            proc = self._start()
-            assert proc.stdin and proc.stdout
-            try:
-                proc.stdin.write(spec.encode() + b"\n")
-                proc.stdin.flush()
-            except BrokenPipeError:
-                # git's pipe, not our stdout's: the CLI treats a bare BrokenPipeError as a closed stdout
-                self.proc = None
-                raise GitError("git cat-file stopped unexpectedly") from None
-            return self._answer(proc)
+            return self._answer(self._ask(spec))
 
     def read_many(self, specs: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
         """Many lookups in one pipelined exchange: the questions are written by
@@ -187,14 +191,8 @@ class _Batch:
         if "\n" in spec:
             return None
         with self.lock:
-            proc = self._start()
-            assert proc.stdin and proc.stdout
-            try:
-                proc.stdin.write(spec.encode() + b"\n")
-                proc.stdin.flush()
-            except BrokenPipeError:
-                self.proc = None
-                raise GitError("git cat-file stopped unexpectedly") from None
+            proc = self._ask(spec)
+            assert proc.stdout
             header = proc.stdout.readline()
             if not header:
                 self.proc = None

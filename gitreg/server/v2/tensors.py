@@ -34,7 +34,7 @@ with require("serve"):
     import pandas as pd
 
 from gitreg.errors import InvalidInputError
-from gitreg.server.payload import excerpt
+from gitreg.server.payload import excerpt, json_type
 from gitreg.signature import ColSpec, Rows, Signature, TensorSpec
 
 __all__ = [
@@ -188,18 +188,6 @@ def output_tensors(signature: Signature | None) -> list[TensorMeta]:
 # ------------------------------------------------------------------ requests
 
 
-def _json_kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    return "null" if value is None else "number"
-
-
 def _names(names: Sequence[str]) -> str:
     shown = ", ".join(f"'{excerpt(n, 40)}'" for n in names[:20])
     return shown + (f" and {len(names) - 20} more" if len(names) > 20 else "") if names else "none"
@@ -215,7 +203,7 @@ def parse_infer_request(doc: Any, signature: Signature | None) -> InferRequest:
     """
     if not isinstance(doc, dict):
         raise InvalidInputError(
-            f'expected an inference request object {{"inputs": [...]}}; got a JSON {_json_kind(doc)}'
+            f'expected an inference request object {{"inputs": [...]}}; got a JSON {json_type(doc)}'
         )
     unknown = [k for k in doc if k not in _REQUEST_KEYS]
     if unknown:
@@ -224,15 +212,15 @@ def parse_infer_request(doc: Any, signature: Signature | None) -> InferRequest:
         )
     request_id = doc.get("id")
     if request_id is not None and not isinstance(request_id, str):
-        raise InvalidInputError(f"'id' must be a string; got a JSON {_json_kind(request_id)}")
+        raise InvalidInputError(f"'id' must be a string; got a JSON {json_type(request_id)}")
     params = doc.get("parameters")
     if params is not None and not isinstance(params, dict):
-        raise InvalidInputError(f"'parameters' must be an object; got a JSON {_json_kind(params)}")
+        raise InvalidInputError(f"'parameters' must be an object; got a JSON {json_type(params)}")
     if params is not None:
         params = {k: v for k, v in params.items() if k not in _TRANSPORT_PARAMETERS} or None
     inputs = doc.get("inputs")
     if not isinstance(inputs, list) or not inputs:
-        got = "an empty array" if inputs == [] else f"a JSON {_json_kind(inputs)}"
+        got = "an empty array" if inputs == [] else f"a JSON {json_type(inputs)}"
         raise InvalidInputError(f"'inputs' must be a non-empty array of input tensors; got {got}")
     tensors = [_tensor(raw, i) for i, raw in enumerate(inputs)]
     columns = _named_columns(signature)
@@ -252,7 +240,7 @@ def _tensor(raw: Any, i: int) -> _Tensor:
     where = f"inputs[{i}]"
     if not isinstance(raw, dict):
         raise InvalidInputError(
-            f"{where} must be an object with 'name', 'shape', 'datatype' and 'data'; got a JSON {_json_kind(raw)}"
+            f"{where} must be an object with 'name', 'shape', 'datatype' and 'data'; got a JSON {json_type(raw)}"
         )
     missing = [k for k in ("name", "shape", "datatype", "data") if k not in raw]
     if missing:
@@ -264,20 +252,20 @@ def _tensor(raw: Any, i: int) -> _Tensor:
         raise InvalidInputError(f"{where} has unknown keys {_names(unknown)}")
     name, shape, datatype, data = raw["name"], raw["shape"], raw["datatype"], raw["data"]
     if not isinstance(name, str):
-        raise InvalidInputError(f"{where}: 'name' must be a string; got a JSON {_json_kind(name)}")
+        raise InvalidInputError(f"{where}: 'name' must be a string; got a JSON {json_type(name)}")
     where = f"input '{excerpt(name, 40)}'"
     parameters = raw.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
-        raise InvalidInputError(f"{where}: 'parameters' must be an object; got a JSON {_json_kind(parameters)}")
+        raise InvalidInputError(f"{where}: 'parameters' must be an object; got a JSON {json_type(parameters)}")
     if parameters and "binary_data_size" in parameters:
         raise InvalidInputError(f"{where}: the binary tensor data extension is not supported; send 'data' as JSON")
     if not isinstance(datatype, str) or datatype not in DATATYPES:
-        shown = excerpt(datatype, 20) if isinstance(datatype, str) else f"a JSON {_json_kind(datatype)}"
+        shown = excerpt(datatype, 20) if isinstance(datatype, str) else f"a JSON {json_type(datatype)}"
         raise InvalidInputError(f"{where}: unknown datatype {shown}; one of {', '.join(DATATYPES)}")
     if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise InvalidInputError(f"{where}: 'shape' must be an array of sizes (whole numbers, 0 or more)")
     if not isinstance(data, list):
-        raise InvalidInputError(f"{where}: 'data' must be a JSON array; got a JSON {_json_kind(data)}")
+        raise InvalidInputError(f"{where}: 'data' must be a JSON array; got a JSON {json_type(data)}")
     array = _array(data, datatype, where)
     size = math.prod(shape)
     if array.size != size or (array.ndim > 1 and list(array.shape) != shape):
