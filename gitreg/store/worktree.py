@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import subprocess
 
 _MARK = "gitreg-synced"
+_PENDING = "gitreg-syncing"  # the commit a checkout in progress is moving to; left only by a killed one
 _LOCKED = "locked: "
 _RECENT = 50  # how far back main's history is searched for the commit the index shows
 
@@ -34,9 +35,13 @@ _RECENT = 50  # how far back main's history is searched for the commit the index
 def mark_synced(store: GitStore, commit: str) -> None:
     """Record the commit the index and work tree reflect (atomically: a killed
     process leaves the old mark or the new one, never a torn file)."""
-    tmp = store.git_dir / f"{_MARK}.{os.getpid()}.tmp"
+    _write_atomically(store.git_dir / _MARK, commit)
+
+
+def _write_atomically(path: Path, commit: str) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(commit + "\n")
-    os.replace(tmp, store.git_dir / _MARK)
+    os.replace(tmp, path)
 
 
 def sync(store: GitStore, branch: str = "refs/heads/main") -> str | None:
@@ -80,13 +85,22 @@ def _sync(store: GitStore, branch: str) -> str | None:
             return None
         if not old or store.read(old + "^{commit}") is None:
             old = _index_commit(store, branch) or new
+        pending = store.git_dir / _PENDING
+        killed = pending.read_text().strip() if pending.exists() else ""
+        if not killed:
+            _write_atomically(pending, new)
         try:
             old, error = _resume(store, branch, old, new)
         except StorageError as exc:
             return _not_updated(exc.problem)
         if error is not None:
+            if not killed:
+                pending.unlink(missing_ok=True)  # a refused read-tree wrote nothing
             return _refused(store, old, new, error)
+        if killed:
+            _remove_litter(store, killed, new)
         mark_synced(store, new)
+        pending.unlink(missing_ok=True)
     return None
 
 
@@ -176,6 +190,41 @@ def _killed_checkout(store: GitStore, old: str, new: str) -> bool:
         actual[p] is None or actual[p] in written.get(p, set()) or _torn_write(store, p, written.get(p, set()))
         for p in paths
     )
+
+
+def _remove_litter(store: GitStore, killed: str, new: str) -> None:
+    """Remove the files a killed checkout wrote for ``killed`` that ``new``
+    does not have: git's two-way merge from the commit before leaves them
+    untracked, since neither of its trees names them. Only a file holding
+    exactly (or a prefix of) the blob ``killed`` put there is removed, so an
+    untracked file of the user's is never touched; its content is in git."""
+    if store.read(killed + "^{commit}") is None:
+        return
+    try:
+        raw = store.git("diff-tree", "-r", "-z", "--no-renames", "--diff-filter=A", new, killed)
+    except GitError:
+        return
+    fields = raw.decode("utf-8", "surrogateescape").split("\0")
+    added = {fields[i + 1]: fields[i].split()[3] for i in range(0, len(fields) - 1, 2) if fields[i].startswith(":")}
+    wt = store.work_tree
+    assert wt is not None
+    tracked = set(store.git("ls-files", "-z").decode("utf-8", "surrogateescape").split("\0"))
+    present = [
+        p for p in added if p not in tracked and "\n" not in p and (wt / p).is_file() and not (wt / p).is_symlink()
+    ]
+    if not present:
+        return
+    oids = store.git("hash-object", "--stdin-paths", input="".join(f"{p}\n" for p in present).encode()).decode().split()
+    for path, oid in zip(present, oids, strict=True):
+        if oid == added[path] or _torn_write(store, path, {added[path]}):
+            (wt / path).unlink()
+            _prune_empty_dirs((wt / path).parent, wt)
+
+
+def _prune_empty_dirs(directory: Path, root: Path) -> None:
+    while directory != root and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
 
 
 def _torn_write(store: GitStore, path: str, candidates: set[str | None]) -> bool:

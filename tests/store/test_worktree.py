@@ -140,3 +140,38 @@ def test_a_copied_registry_takes_registrations_and_its_work_tree_stays_in_step(t
     assert worktree_problems(copy.path) == []
     assert (copy.path / "models" / "m" / "model.pkl").read_text() == "two\n"
     copy.close()
+
+
+def test_files_a_killed_checkout_wrote_for_a_commit_main_has_moved_past_are_removed(tmp_path: Path):
+    """A writer killed while checking out its rename leaves the new name's files untracked;
+    when main has moved on by the next write (renamed again), git's two-way merge from the
+    commit before leaves them where they are, since neither tree names them. The next sync
+    removes exactly those files: an untracked file of the user's, even beside them, stays."""
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "a", "one\n")
+    before = git(reg.path, "rev-parse", "HEAD").strip()
+    reg.rename_model("a", "b")
+    renamed = git(reg.path, "rev-parse", "HEAD").strip()
+    # the killed writer's checkout: the index and the mark still at the commit before,
+    # b's files written, a's unlinked, and its pending target left behind
+    git(reg.path, "read-tree", "--reset", "-u", before)
+    for path in git(reg.path, "ls-tree", "-r", "--name-only", renamed, "models/").split():
+        if path.startswith("models/b"):
+            (reg.path / path).parent.mkdir(parents=True, exist_ok=True)
+            (reg.path / path).write_bytes(
+                subprocess.run(
+                    ["git", "-C", str(reg.path), "show", f"{renamed}:{path}"], capture_output=True, check=True
+                ).stdout
+            )
+    for path in git(reg.path, "ls-tree", "-r", "--name-only", before, "models/").split():
+        (reg.path / path).unlink()
+    (reg.path / "models" / "b" / "notes.txt").write_text("mine\n")
+    (reg.path / ".git" / "gitreg-synced").write_text(before + "\n")
+    (reg.path / ".git" / "gitreg-syncing").write_text(renamed + "\n")
+
+    reg.rename_model("b", "c")
+
+    assert reg.warnings == []
+    assert worktree_problems(reg.path) == ["work tree not clean: ?? models/b/notes.txt"]
+    assert sorted(p.name for p in (reg.path / "models").iterdir()) == ["b", "c", "c.yaml"]
+    assert not (reg.path / ".git" / "gitreg-syncing").exists()
