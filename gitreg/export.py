@@ -26,6 +26,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from string import Template
 from typing import Literal
 
 from gitreg import uri as uris
@@ -34,7 +35,7 @@ from gitreg.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from gitreg.flavors.mlmodel import MLMODEL, MLModel
 from gitreg.manifest import MANIFEST_FILE, Manifest
 from gitreg.materialize import materialized
-from gitreg.registry import Registry
+from gitreg.registry import Registry, VersionRef
 
 __all__ = [
     "EXPORT_DIR",
@@ -183,6 +184,38 @@ GITREG_REF = "vX.Y.Z"
 PORT = 8080
 
 
+_DOCKERFILE = Template("""\
+# The image serving $shown ($label now), written by `gitreg dockerfile`.
+$how#   docker build --build-arg GITREG_GIT_URL=... --build-arg GITREG_REF=... -t IMAGE .
+#   docker run -p $port:$port IMAGE
+# MLflow's /invocations and the Open Inference Protocol's /v2 answer on port 8080; /ping is the probe.
+
+FROM python:$python-slim
+
+# gitreg, from git: set both at build time (the defaults are placeholders).
+ARG GITREG_GIT_URL=$git_url
+ARG GITREG_REF=$git_ref
+RUN apt-get update && apt-get install -y --no-install-recommends git \\
+    && rm -rf /var/lib/apt/lists/*
+
+${requirements}RUN pip install --no-cache-dir "gitreg-registry[serve] @ git+$${GITREG_GIT_URL}@$${GITREG_REF}"
+
+${copy_model}# --allowed-host '*': the Host a request names inside a container network is not known here;
+# replace it with your service's host name(s) to keep gitreg's Host check.
+EXPOSE $port
+CMD [$command]
+""")
+_HOW_EXPORTED = Template("""\
+# Build context: this file and the verified export of the version, made with
+#   gitreg export $shown_quoted $export_dir
+""")
+_HOW_FOLLOWED = Template("""\
+# It follows $shown in the registry $url: a promotion is served without a rebuild, but the
+# requirements installed are $label's; rebuild when a version needs others.
+# The container must be able to fetch the registry (credentials for ssh:// or https:// URLs).
+""")
+
+
 def dockerfile(
     uri: str | os.PathLike[str],
     *,
@@ -204,91 +237,77 @@ def dockerfile(
     :class:`~gitreg.errors.InvalidInputError` when ``follow`` is given a
     fixed version or a registry that is not a git URL.
     """
-    from gitreg.locate import get_registry, is_remote, open_registry
-    from gitreg.uri import check_followable
+    from gitreg.locate import open_registry
 
     shown = os.fspath(uri)
     parsed = uris.parse(shown)
     if not parsed.is_registry:
         raise InvalidInputError(f"{parsed} is not a registry version; dockerfile takes a models:/ URI.")
     location = registry if isinstance(registry, Registry | None) else os.fspath(registry)
-    if follow:
-        check_followable(parsed)
-        url = location if isinstance(location, str) else get_registry() if location is None else None
-        if not url or not is_remote(url):
-            raise InvalidInputError(
-                "--stage-follow needs a registry given as a git URL (-r https://…, ssh://…, git@host:…) that "
-                "the container can fetch; a local path is not there inside the image."
-            )
+    url = _followed_url(parsed, location) if follow else None
     reg = open_registry(location)
     ref = reg.resolve(parsed).ref
     label = f"{ref.name} version {ref.version}"
     requirements = read_artifact(reg.store, ref.tree, ref.manifest, REQUIREMENTS, label)
+    # gitreg serve answers only requests naming an allowed host (421 otherwise); behind a container
+    # network the Host is a service name or an address nobody knows when building.
+    served = ["-m", shown, "-r", str(url), "--follow"] if url else ["-m", "/model"]
+    command = ["gitreg", "serve", *served, "--host", "0.0.0.0", "--port", str(PORT), "--allowed-host", "*"]
+    how = _HOW_FOLLOWED if url else _HOW_EXPORTED
+    return _DOCKERFILE.substitute(
+        shown=shown,
+        label=label,
+        how=how.substitute(shown=shown, shown_quoted=shlex.quote(shown), export_dir=EXPORT_DIR, url=url, label=label),
+        port=PORT,
+        python=_python_version(reg, ref, label),
+        git_url=GITREG_GIT_URL,
+        git_ref=GITREG_REF,
+        requirements=_requirements_step(requirements, label, followed=url is not None),
+        copy_model="" if url else f"COPY {EXPORT_DIR} /model\n\n",
+        command=", ".join(f'"{a}"' for a in command),
+    )
+
+
+def _followed_url(parsed: uris.ModelURI, location: str | Registry | None) -> str:
+    """The git URL of the registry a container following ``parsed`` fetches; refused for a fixed
+    version or a registry the container cannot reach (a local path is not inside the image)."""
+    from gitreg.locate import get_registry, is_remote
+    from gitreg.uri import check_followable
+
+    check_followable(parsed)
+    url = location if isinstance(location, str) else get_registry() if location is None else None
+    if not url or not is_remote(url):
+        raise InvalidInputError(
+            "--stage-follow needs a registry given as a git URL (-r https://…, ssh://…, git@host:…) that "
+            "the container can fetch; a local path is not there inside the image."
+        )
+    return url
+
+
+def _python_version(reg: Registry, ref: VersionRef, label: str) -> str:
+    """The image's Python: the ``major.minor`` the version's MLmodel records, else 3.11."""
     raw_mlmodel = read_artifact(reg.store, ref.tree, ref.manifest, MLMODEL, label)
-    python = "3.11"
     if raw_mlmodel is not None:
         version = MLModel.from_yaml(raw_mlmodel, MLMODEL).flavors.get("python_function", {}).get("python_version")
         if isinstance(version, str) and version.count(".") >= 1:
-            python = ".".join(version.split(".")[:2])
-    lines = [
-        f"# The image serving {shown} ({label} now), written by `gitreg dockerfile`.",
-    ]
-    if follow:
-        lines += [
-            f"# It follows {shown} in the registry {url}: a promotion is served without a rebuild, but the",
-            f"# requirements installed are {label}'s; rebuild when a version needs others.",
-            "# The container must be able to fetch the registry (credentials for ssh:// or https:// URLs).",
-            "#   docker build --build-arg GITREG_GIT_URL=... --build-arg GITREG_REF=... -t IMAGE .",
-        ]
-    else:
-        lines += [
-            "# Build context: this file and the verified export of the version, made with",
-            f"#   gitreg export {shlex.quote(shown)} {EXPORT_DIR}",
-            "#   docker build --build-arg GITREG_GIT_URL=... --build-arg GITREG_REF=... -t IMAGE .",
-        ]
-    lines += [
-        f"#   docker run -p {PORT}:{PORT} IMAGE",
-        "# MLflow's /invocations and the Open Inference Protocol's /v2 answer on port 8080; /ping is the probe.",
-        "",
-        f"FROM python:{python}-slim",
-        "",
-        "# gitreg, from git: set both at build time (the defaults are placeholders).",
-        f"ARG GITREG_GIT_URL={GITREG_GIT_URL}",
-        f"ARG GITREG_REF={GITREG_REF}",
-        "RUN apt-get update && apt-get install -y --no-install-recommends git \\",
-        "    && rm -rf /var/lib/apt/lists/*",
-        "",
-    ]
+            return ".".join(version.split(".")[:2])
+    return "3.11"
+
+
+def _requirements_step(requirements: bytes | None, label: str, *, followed: bool) -> str:
+    """The Dockerfile lines installing the version's recorded requirements: from the export's
+    ``requirements.txt``, or (following a stage, with no export) the packages it names."""
     if requirements is None:
-        lines += [f"# {label} records no requirements.txt: only gitreg's own dependencies are installed.", ""]
-    elif follow:
-        packages = [r.strip() for r in requirements.decode("utf-8", "replace").splitlines()]
-        packages = [p for p in packages if p and not p.startswith("#")]
-        lines += [f"# {label}'s recorded requirements ({REQUIREMENTS})."]
-        if packages:
-            lines += ["RUN pip install --no-cache-dir " + " ".join(shlex.quote(p) for p in packages), ""]
-    else:
-        lines += [
-            f"# {label}'s recorded requirements ({REQUIREMENTS} of the export).",
-            f"COPY {EXPORT_DIR}/{REQUIREMENTS} /tmp/{REQUIREMENTS}",
-            f"RUN pip install --no-cache-dir -r /tmp/{REQUIREMENTS}",
-            "",
-        ]
-    lines += ['RUN pip install --no-cache-dir "gitreg-registry[serve] @ git+${GITREG_GIT_URL}@${GITREG_REF}"', ""]
-    # gitreg serve answers only requests naming an allowed host (421 otherwise); behind a container
-    # network the Host is a service name or an address nobody knows when building.
-    serve = ["gitreg", "serve"]
-    if follow:
-        serve += ["-m", shown, "-r", str(url), "--follow"]
-    else:
-        lines += [f"COPY {EXPORT_DIR} /model", ""]
-        serve += ["-m", "/model"]
-    serve += ["--host", "0.0.0.0", "--port", str(PORT), "--allowed-host", "*"]
-    lines += [
-        "# --allowed-host '*': the Host a request names inside a container network is not known here;",
-        "# replace it with your service's host name(s) to keep gitreg's Host check.",
-        f"EXPOSE {PORT}",
-        "CMD [" + ", ".join(f'"{a}"' for a in serve) + "]",
-        "",
-    ]
-    return "\n".join(lines)
+        return f"# {label} records no requirements.txt: only gitreg's own dependencies are installed.\n\n"
+    if not followed:
+        return (
+            f"# {label}'s recorded requirements ({REQUIREMENTS} of the export).\n"
+            f"COPY {EXPORT_DIR}/{REQUIREMENTS} /tmp/{REQUIREMENTS}\n"
+            f"RUN pip install --no-cache-dir -r /tmp/{REQUIREMENTS}\n\n"
+        )
+    packages = [r.strip() for r in requirements.decode("utf-8", "replace").splitlines()]
+    packages = [p for p in packages if p and not p.startswith("#")]
+    step = f"# {label}'s recorded requirements ({REQUIREMENTS}).\n"
+    if packages:
+        step += "RUN pip install --no-cache-dir " + " ".join(shlex.quote(p) for p in packages) + "\n\n"
+    return step

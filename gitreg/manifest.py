@@ -208,11 +208,7 @@ class Manifest:
                 f"{where}: unsupported manifest format {_show(fmt)} (expected {FORMAT}); "
                 "a newer gitreg wrote it, or the file was edited."
             )
-        name = _text(d, "name", where)
-        try:
-            check_model_name(name)
-        except InvalidInputError as exc:
-            raise InvalidInputError(f"{where}: {exc}") from None
+        name = _model_name(_text(d, "name", where), where)
         version, created = d.get("version"), d.get("created")
         if not _whole(version, 1):
             raise InvalidInputError(f"{where}: field 'version' must be a whole number >= 1, got {_show(version)}.")
@@ -221,23 +217,9 @@ class Manifest:
                 f"{where}: field 'created' must be milliseconds since the epoch, got {_show(created)}."
             )
         assert isinstance(version, int) and isinstance(created, int)
-        raw_artifacts = d.get("artifacts")
-        if not isinstance(raw_artifacts, list) or not raw_artifacts:
-            raise InvalidInputError(f"{where}: 'artifacts' must be a non-empty list, got {_show(raw_artifacts)}.")
-        artifacts = tuple(_artifact(a, i, where) for i, a in enumerate(raw_artifacts))
-        seen: set[str] = set()
-        for a in artifacts:
-            if a.path in seen:
-                raise InvalidInputError(f"{where}: artifact {a.path!r} is listed twice.")
-            seen.add(a.path)
-        git = d.get("git")
-        if git is None:
-            git = {}
-        if not isinstance(git, dict):
-            raise InvalidInputError(f"{where}: 'git' must be a mapping, got {_show(git)}.")
+        artifacts = _artifacts(d.get("artifacts"), where)
+        git = _git(d.get("git"), where)
         dirty = git.get("dirty")
-        if dirty is not None and not isinstance(dirty, bool):
-            raise InvalidInputError(f"{where}: field 'git.dirty' must be true, false or null, got {_show(dirty)}.")
         example = d.get("input_example")
         if example is not None:
             example = check_artifact_path(example, f"{where}: input_example")
@@ -262,6 +244,38 @@ class Manifest:
             metrics=_metrics(d.get("metrics"), where),
             params=_params(d.get("params"), where),
         )
+
+
+def _model_name(name: str, where: str) -> str:
+    """``name`` if the name rules accept it, else their refusal naming ``where``."""
+    try:
+        return check_model_name(name)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc}") from None
+
+
+def _artifacts(raw: object, where: str) -> tuple[Artifact, ...]:
+    """A manifest's ``artifacts``: a non-empty list, each path listed once."""
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInputError(f"{where}: 'artifacts' must be a non-empty list, got {_show(raw)}.")
+    artifacts = tuple(_artifact(a, i, where) for i, a in enumerate(raw))
+    seen: set[str] = set()
+    for a in artifacts:
+        if a.path in seen:
+            raise InvalidInputError(f"{where}: artifact {a.path!r} is listed twice.")
+        seen.add(a.path)
+    return artifacts
+
+
+def _git(raw: object, where: str) -> dict[str, Any]:
+    """A manifest's ``git`` mapping (none: empty), its ``dirty`` a bool or null."""
+    git = {} if raw is None else raw
+    if not isinstance(git, dict):
+        raise InvalidInputError(f"{where}: 'git' must be a mapping, got {_show(git)}.")
+    dirty = git.get("dirty")
+    if dirty is not None and not isinstance(dirty, bool):
+        raise InvalidInputError(f"{where}: field 'git.dirty' must be true, false or null, got {_show(dirty)}.")
+    return git
 
 
 def _opt_text(value: object, where: str, key: str) -> str | None:

@@ -1,6 +1,6 @@
 """Helpers for testing code that uses gitreg, public like ``falcon.testing``:
 an isolated environment, a temporary registry, the seed model, free ports,
-a scoring server in a real process.
+a scoring server in a real process, and :func:`reset` between tests.
 
 The project's own tests use exactly these.
 """
@@ -42,6 +42,20 @@ def isolated_env(root: Path) -> dict[str, str]:
         "GITREG_RUNS_DIR": str(root / "runs"),
         "GITREG_REGISTRY": "",
     }
+
+
+def reset() -> None:
+    """Forget what gitreg keeps for the whole process, so that no test sees another's registry:
+    the registry chosen with :func:`gitreg.set_registry`, the registries :func:`gitreg.locate.open_registry`
+    kept open (closed here), and the active run (dropped, not saved: its directory belongs to the
+    test that started it). The project's own tests call it before and after each test."""
+    from gitreg import locate, runs
+
+    for reg in locate.opened():
+        reg.close()
+    locate._open.clear()
+    locate.set_registry(None)
+    runs._active = None
 
 
 def seed_model() -> Any:

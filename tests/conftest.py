@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import gitreg
-from gitreg import locate, runs, testing
+from gitreg import testing
 from gitreg.registry import Registry
 
 
@@ -25,15 +25,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[s
         else:
             monkeypatch.delenv(k, raising=False)
     monkeypatch.chdir(tmp_path)
-    locate.set_registry(None)
-    locate._open.clear()
-    runs._active = None
+    testing.reset()
     yield env
-    for reg in locate._open.values():
-        reg.close()
-    locate._open.clear()
-    locate.set_registry(None)
-    runs._active = None
+    testing.reset()
 
 
 @pytest.fixture

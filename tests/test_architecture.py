@@ -54,6 +54,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gitreg.policy",
             "gitreg.filters",
             "gitreg.forge",
+            "gitreg.audit.findings",  # a rule and a finding: plain values
         ),
     ),
     ("store", ("gitreg.store", "gitreg.store.*")),  # git, knowing nothing of models
@@ -87,6 +88,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "gitreg.sklearn",
             "gitreg.package",
             "gitreg.saving",
+            "gitreg.audit",
+            "gitreg.audit.*",
             "gitreg.check",  # reads each version's MLmodel with the flavors' own rules
             "gitreg.hooks",  # the pre-receive hook: check on a push
             "gitreg.client",

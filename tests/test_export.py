@@ -84,3 +84,27 @@ def test_mlflow_export_refuses_a_model_only_gitreg_loads(registry: Registry, tmp
 def test_export_takes_only_registry_versions(tmp_path: Path, saved_model: Path) -> None:
     with pytest.raises(InvalidInputError, match="not a registry version"):
         export_version(str(saved_model), tmp_path / "out")
+
+
+def test_the_dockerfile_of_a_version_without_requirements_installs_only_gitreg(
+    registry: Registry, tmp_path: Path
+) -> None:
+    from gitreg import testing
+    from gitreg.export import dockerfile
+
+    registry.register("bare", testing.file_package(tmp_path / "pkg", {"model.bin": "x"}))
+    text = dockerfile("models:/bare/1")
+    assert "# bare version 1 records no requirements.txt: only gitreg's own dependencies are installed.\n" in text
+    assert "requirements.txt /tmp" not in text and "FROM python:3.11-slim\n" in text
+    assert text.endswith(
+        'CMD ["gitreg", "serve", "-m", "/model", "--host", "0.0.0.0", "--port", "8080", "--allowed-host", "*"]\n'
+    )
+
+
+def test_the_dockerfile_installs_gitreg_from_the_build_arguments_literally(seeded: Registry) -> None:
+    from gitreg.export import dockerfile
+
+    text = dockerfile("models:/LogisticRegression/1")
+    assert 'RUN pip install --no-cache-dir "gitreg-registry[serve] @ git+${GITREG_GIT_URL}@${GITREG_REF}"\n' in text
+    assert "RUN apt-get update && apt-get install -y --no-install-recommends git \\\n    && rm -rf" in text
+    assert "\n\n\n" not in text

@@ -1,4 +1,4 @@
-"""Creating a registry: the first commit on main, with ``registry.yaml`` and a README.
+"""Creating a registry (the first commit on main, with ``registry.yaml`` and a README) and opening one.
 
 A new ``registry.yaml`` keeps artifacts over 10 MB in Git LFS; a new bare
 registry lets readers' mirrors fetch partially (``uploadpack.allowFilter``,
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gitreg import yamlio
 from gitreg.config import DEFAULT_LFS_THRESHOLD, DEFAULT_STAGES
-from gitreg.errors import AlreadyExistsError
+from gitreg.errors import AlreadyExistsError, NotFoundError
 from gitreg.registry.layout import CONFIG_FILE, MAIN, at
 from gitreg.store import MODE_FILE, GitStore, RefUpdate, worktree
 
@@ -46,3 +46,19 @@ def create_store(path: Path, *, bare: bool) -> GitStore:
         store.git("read-tree", "-u", "--reset", commit)
         worktree.mark_synced(store, commit)
     return store
+
+
+def open_store(path: Path) -> GitStore:
+    """The repository at ``path``; :class:`NotFoundError` saying how to create it when there is none."""
+    p = path.expanduser()
+    if not p.exists():
+        raise NotFoundError(f"Registry {str(p)!r} does not exist. Create it with 'gitreg init {p}'.")
+    return GitStore.open(p)
+
+
+def not_a_registry(shown: str) -> NotFoundError:
+    """The error for a git repository ``shown`` whose main holds no ``registry.yaml``."""
+    return NotFoundError(
+        f"{shown} is a git repository but not a gitreg registry (no {CONFIG_FILE} on main). "
+        "Create a registry with 'gitreg init PATH'."
+    )

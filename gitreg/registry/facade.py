@@ -1,40 +1,34 @@
 """The ``Registry`` facade: today's public methods, each one call into the part that owns the rule.
 
-Parts: :mod:`.reader` (resolution and views), :mod:`.records` (what may
-change), :mod:`.versions` (registration), :mod:`.promotion` (stages and
-aliases), :mod:`.deletion` (delete and rename), all publishing through one
-:class:`~gitreg.registry.writer.Writer`. A registry opened from a git URL is
-this same class with a mirror store and a fetching :class:`Freshness`
-composed in (:mod:`gitreg.remote`).
+Parts: :mod:`.reader`, :mod:`.records`, :mod:`.versions`, :mod:`.promotion`, :mod:`.deletion`, all
+publishing through one :class:`~gitreg.registry.writer.Writer`. A registry opened from a git URL is
+this same class with a mirror store and a fetching :class:`Freshness` composed in (:mod:`gitreg.remote`).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from gitreg.config import RegistryConfig
 from gitreg.entities import ModelVersion, RegisteredModel
-from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.manifest import ModelRecord
-from gitreg.names import Stage, check_alias, check_declared_stage, check_model_name
-from gitreg.registry import proposal
-from gitreg.registry.bootstrap import create_store
+from gitreg.names import NO_STAGE, Stage, check_model_name
+from gitreg.registry import notices, proposal
+from gitreg.registry.bootstrap import create_store, not_a_registry, open_store
 from gitreg.registry.deletion import Deletion
 from gitreg.registry.freshness import Freshness
-from gitreg.registry.layout import CONFIG_FILE, TAG_PREFIX
+from gitreg.registry.layout import TAG_PREFIX
 from gitreg.registry.promotion import Promotion
 from gitreg.registry.reader import Reader
 from gitreg.registry.records import Records
+from gitreg.registry.rollback import rollback_target
 from gitreg.registry.versions import Versions
 from gitreg.registry.views import NewVersion, Package, Resolved, StageMove, VersionRef
 from gitreg.registry.writer import Writer
 from gitreg.store import GitStore
 from gitreg.uri import ModelURI
-
-log = logging.getLogger("gitreg")
 
 
 class Registry:
@@ -65,35 +59,21 @@ class Registry:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Registry:
-        p = Path(path).expanduser()
-        if not p.exists():
-            raise NotFoundError(f"Registry {str(p)!r} does not exist. Create it with 'gitreg init {p}'.")
-        registry = cls(GitStore.open(p))
+        """The registry at ``path``: :class:`NotFoundError` if there is none."""
+        registry = cls(open_store(Path(path)))
         registry.check_is_registry()
         return registry
 
     def check_is_registry(self) -> None:
         if not self.reader.is_registry():
-            raise NotFoundError(
-                f"{self} is a git repository but not a gitreg registry (no {CONFIG_FILE} on main). "
-                f"Create a registry with 'gitreg init PATH'."
-            )
+            raise not_a_registry(str(self))
 
     def close(self) -> None:
         self.store.close()
 
     def flush_warnings(self) -> list[str]:
-        """Emit what the writes since the last flush left to say (a work tree left behind, a stale
-        mirror, a rebase in progress) through the ``gitreg`` logger, the library's one channel for
-        warnings, and forget them; returns them too. Writes collect them in :attr:`warnings` so that
-        a caller can also show them where the user looks (the UI's page)."""
-        said = list(self.warnings)
-        for warning in said:
-            log.warning("%s", warning)
-        self.warnings.clear()
-        return said
-
-    # -- reading -------------------------------------------------------------
+        """Log what the writes since the last flush left to say, and forget it; returns it (see :mod:`.notices`)."""
+        return notices.flush(self.warnings)
 
     def config(self) -> RegistryConfig:
         return self.reader.config()
@@ -155,8 +135,6 @@ class Registry:
     def stage_history(self, name: str, stages: Iterable[str] | None = None) -> list[StageMove]:
         return self.promotion.history(name, stages)
 
-    # -- writing -------------------------------------------------------------
-
     def create_model(
         self, name: str, description: str | None = None, tags: dict[str, str] | None = None
     ) -> RegisteredModel:
@@ -209,53 +187,9 @@ class Registry:
         exclusive_fixed: bool = True,
         override_policy: str | None = None,
     ) -> ModelVersion:
-        """Put ``version`` of ``name`` in ``stage``: the one dispatch of every interface.
-
-        "None" takes the version out of every fixed stage (MLflow's transition
-        to None). A fixed stage (Staging, Production, Archived) holds one
-        version and, with ``exclusive_fixed`` (MLflow's behaviour), the version
-        leaves the other fixed stages; ``archive_existing`` then moves the
-        version the stage held before to Archived, as MLflow's
-        ``archive_existing_versions``. Any other name is an alias: it moves to
-        the version and nothing else changes.
-
-        The stage's policy (``registry.yaml`` on main) is enforced before anything is written:
-        :class:`~gitreg.errors.PolicyError` lists what it refuses. ``override_policy`` (a reason)
-        promotes anyway, recording ``Gitreg-Policy-Override: <reason>`` in the promotion commit
-        and warning through the ``gitreg`` logger."""
-        target = Stage.parse(stage)
-        if target.is_none:
-            return self.demote_version(name, version)
-        declared = self.config().stages
-        if not (target.fixed or target.name in declared):
-            check_declared_stage(target, declared, self.stage_names())
-        return self._move_to(
-            name,
-            version,
-            target,
-            archive_existing=archive_existing,
-            exclusive_fixed=exclusive_fixed,
-            override_policy=override_policy,
-        )
-
-    def _move_to(
-        self,
-        name: str,
-        version: int,
-        target: Stage,
-        *,
-        archive_existing: bool,
-        exclusive_fixed: bool,
-        override_policy: str | None = None,
-    ) -> ModelVersion:
-        ref, held = self.promotion.promote(
-            name,
-            version,
-            target.name,
-            archive_existing=archive_existing and target.fixed,
-            exclusive_fixed=exclusive_fixed,
-            override_policy=override_policy,
-        )
+        """Put ``version`` of ``name`` in ``stage`` ("None": out of every fixed stage), the stage's
+        policy enforced unless ``override_policy`` gives a reason: see :meth:`Promotion.move`."""
+        ref, held = self.promotion.move(name, version, stage, archive_existing, exclusive_fixed, override_policy)
         return self.model_version(ref, held=held)
 
     def rollback(
@@ -264,8 +198,6 @@ class Registry:
         """Put back the version ``stage`` held before its current one (or ``to``, which it held
         at some point), through :meth:`promote`: one commit, the policy applies. Returns the
         version it held and the version it holds now."""
-        from gitreg.registry.rollback import rollback_target
-
         before, target = rollback_target(self.reader, name, stage, to)
         return before, self.promote(name, target, stage, override_policy=override_policy)
 
@@ -283,25 +215,16 @@ class Registry:
 
     def demote_version(self, name: str, version: int) -> ModelVersion:
         """MLflow's transition to stage "None": the version leaves every fixed stage."""
-        held = self.promotion.demote_version(name, version)
-        return self.model_version(self.version_ref(name, version), held=held)
+        return self.promote(name, version, NO_STAGE)
 
     def set_alias(self, name: str, alias: str, version: int) -> ModelVersion:
-        """Point ``alias`` at ``version`` (an alias is any name that is not one of the registry's
-        stages, ``latest``, ``v<N>`` or "None"); the version's stages stay as they are."""
-        if isinstance(alias, str) and alias.lower() == "none":
-            raise InvalidInputError(f"{alias!r} cannot be an alias: 'None' means no stage.")
-        target = Stage(check_alias(alias, self.config().stages))
-        return self._move_to(name, version, target, archive_existing=False, exclusive_fixed=False)
+        """Point ``alias`` at ``version``; the version's stages stay as they are (:meth:`Promotion.set_alias`)."""
+        ref, held = self.promotion.set_alias(name, alias, version)
+        return self.model_version(ref, held=held)
 
     def delete_alias(self, name: str, alias: str) -> int:
-        """Remove ``alias`` from model ``name``; returns the version it named. An alias branch left
-        holding no model is deleted with it."""
-        target = Stage.parse(alias)
-        held = None if target.is_none else self.demote(name, target.name)
-        if held is None:
-            raise NotFoundError(f"Model {name!r} has no alias {target.shown!r}.")
-        return held
+        """Remove ``alias`` from model ``name``; returns the version it named."""
+        return self.promotion.delete_alias(name, alias)
 
     def delete_version(self, name: str, version: int) -> None:
         """Tombstone a version: it no longer resolves and leaves every stage; its number is never reused."""

@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from gitreg.audit.findings import Finding, Rule
 from gitreg.manifest import MANIFEST_FILE, Manifest
 from gitreg.policy import StagePolicy
 from gitreg.registry import layout
@@ -35,30 +35,6 @@ from gitreg.store import GitStore, audit
 
 OVERRIDE_TRAILER = "Gitreg-Policy-Override"
 _OVERRIDE = re.compile(rf"^{OVERRIDE_TRAILER}:[ \t]*(\S.*?)\s*$", re.MULTILINE | re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing that does not hold. ``file`` is ``<ref>:<path>``."""
-
-    model: str | None
-    version: int | None
-    file: str
-    rule: str
-    message: str
-
-    def line(self) -> str:
-        version = f" v{self.version}" if self.version is not None else ""
-        return f"{self.file}: {self.rule}: {self.model or '-'}{version}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "version": self.version,
-            "file": self.file,
-            "rule": self.rule,
-            "message": self.message,
-        }
 
 
 @dataclass(frozen=True)
@@ -111,7 +87,7 @@ class PolicyGate:
                         c.name,
                         c.version,
                         where,
-                        "policy-requires-stage",
+                        Rule.POLICY_REQUIRES_STAGE,
                         f"{policy.stage} requires a version that has been in {policy.requires_stage}; version "
                         f"{c.version} never was (git log {layout.stage_branch(policy.requires_stage)} -- "
                         f"{layout.version_dir(c.name)}).",
@@ -127,7 +103,7 @@ class PolicyGate:
                 message = f"{policy.stage} requires {threshold}; version {c.version} has {actual:g}."
             else:
                 continue
-            found.append(Finding(c.name, c.version, where + MANIFEST_FILE, "policy-metric", message))
+            found.append(Finding(c.name, c.version, where + MANIFEST_FILE, Rule.POLICY_METRIC, message))
         if policy.require_signed:
             found += self._signed(policy, c, where)
         return found
@@ -154,17 +130,12 @@ class PolicyGate:
         if bound.valid:
             if bound.authorises.names(policy.stage, c.name, c.version):
                 return []
-            return [
-                Finding(
-                    c.name,
-                    c.version,
-                    where,
-                    "policy-signature-binding",
-                    f"the signed promotion commit {(bound.commit or '')[:12]} authorises {bound.authorises}, but "
-                    f"{c.label} holds {c.name} version {c.version} in {policy.stage}; a signed-only server refuses "
-                    f"it. Promote it with 'gitreg promote {c.name} {c.version} {policy.stage} --sign'.",
-                )
-            ]
+            unbound = (
+                f"the signed promotion commit {(bound.commit or '')[:12]} authorises {bound.authorises}, but "
+                f"{c.label} holds {c.name} version {c.version} in {policy.stage}; a signed-only server refuses "
+                f"it. Promote it with 'gitreg promote {c.name} {c.version} {policy.stage} --sign'."
+            )
+            return [Finding(c.name, c.version, where, Rule.POLICY_SIGNATURE_BINDING, unbound)]
         move = audit.last_commit_touching(self.store, c.rev, layout.version_dir(c.name))
         if move is not None and move != bound.commit:
             ok, why = audit.verify_commit(self.store, move)
@@ -175,17 +146,12 @@ class PolicyGate:
         tag_ok, tag_why = audit.verify_tag(self.store, c.tag_ref)
         if tag_ok:
             return []
-        return [
-            Finding(
-                c.name,
-                c.version,
-                where,
-                "policy-signature",
-                f"{policy.stage} requires a signature: the stage move commit {(move or '')[:12]} "
-                f"({why or 'unsigned'}) and tag {layout.short_ref(c.tag_ref)} ({tag_why or 'unsigned'}) carry no "
-                "valid one.",
-            )
-        ]
+        unsigned = (
+            f"{policy.stage} requires a signature: the stage move commit {(move or '')[:12]} "
+            f"({why or 'unsigned'}) and tag {layout.short_ref(c.tag_ref)} ({tag_why or 'unsigned'}) carry no "
+            "valid one."
+        )
+        return [Finding(c.name, c.version, where, Rule.POLICY_SIGNATURE, unsigned)]
 
     def trees_ever_held(self, branch: str, name: str) -> set[str]:
         """Every ``models/<name>/`` subtree some first-parent state of ``branch`` held.

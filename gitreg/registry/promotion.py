@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterable
 from gitreg.config import RegistryConfig
 from gitreg.errors import InvalidInputError, NotFoundError, PolicyError
 from gitreg.manifest import ModelRecord
-from gitreg.names import check_model_name, check_stage_name, display_stage, is_fixed_stage
+from gitreg.names import (
+    Stage,
+    check_alias,
+    check_declared_stage,
+    check_model_name,
+    check_stage_name,
+    display_stage,
+    is_fixed_stage,
+)
 from gitreg.registry import layout
 from gitreg.registry.layout import MAIN, at
 from gitreg.registry.policy_gate import Candidate, Finding, PolicyGate, override_line
@@ -182,6 +190,63 @@ class Promotion:
             for s, ref in moves.items()
             if ref is not None and s != first and message.startswith("Promote")
         }
+
+    def move(
+        self,
+        name: str,
+        version: int,
+        stage: str | Stage,
+        archive_existing: bool = False,
+        exclusive_fixed: bool = True,
+        override_policy: str | None = None,
+    ) -> tuple[VersionRef, dict[str, int]]:
+        """Put ``version`` of ``name`` in ``stage``: the one dispatch of every interface (client,
+        CLI, UI). Returns the version and the stages it is in now.
+
+        "None" takes the version out of every fixed stage (MLflow's transition
+        to None). A fixed stage (Staging, Production, Archived) holds one
+        version and, with ``exclusive_fixed`` (MLflow's behaviour), the version
+        leaves the other fixed stages; ``archive_existing`` then moves the
+        version the stage held before to Archived, as MLflow's
+        ``archive_existing_versions``. Any other name must be a declared stage
+        (a typo never creates a branch; aliases move with :meth:`set_alias`).
+
+        The stage's policy (``registry.yaml`` on main) is enforced before anything is written:
+        :class:`~gitreg.errors.PolicyError` lists what it refuses. ``override_policy`` (a reason)
+        promotes anyway, recording ``Gitreg-Policy-Override: <reason>`` in the promotion commit
+        and warning through the ``gitreg`` logger."""
+        target = Stage.parse(stage)
+        if target.is_none:
+            held = self.demote_version(name, version)
+            return self.read.version_ref(name, version), held
+        declared = self.read.config().stages
+        if not (target.fixed or target.name in declared):
+            check_declared_stage(target, declared, self.read.stage_names())
+        return self.promote(
+            name,
+            version,
+            target.name,
+            archive_existing=archive_existing and target.fixed,
+            exclusive_fixed=exclusive_fixed,
+            override_policy=override_policy,
+        )
+
+    def set_alias(self, name: str, alias: str, version: int) -> tuple[VersionRef, dict[str, int]]:
+        """Point ``alias`` at ``version`` (an alias is any name that is not one of the registry's
+        stages, ``latest``, ``v<N>`` or "None"); the version's stages stay as they are."""
+        if isinstance(alias, str) and alias.lower() == "none":
+            raise InvalidInputError(f"{alias!r} cannot be an alias: 'None' means no stage.")
+        target = check_alias(alias, self.read.config().stages)
+        return self.promote(name, version, target, archive_existing=False, exclusive_fixed=False)
+
+    def delete_alias(self, name: str, alias: str) -> int:
+        """Remove ``alias`` from model ``name``; returns the version it named. An alias branch left
+        holding no model is deleted with it; :class:`NotFoundError` when the model has no such alias."""
+        target = Stage.parse(alias)
+        held = None if target.is_none else self.demote(name, target.name)
+        if held is None:
+            raise NotFoundError(f"Model {name!r} has no alias {target.shown!r}.")
+        return held
 
     def promote(
         self,

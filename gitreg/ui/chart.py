@@ -4,6 +4,7 @@ so the page needs no JavaScript library and nothing from the internet."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from gitreg.ui.html import Safe, join, number, render
 
@@ -32,6 +33,30 @@ def nice_ticks(lo: float, hi: float, most: int = 5) -> tuple[list[float], int]:
     return ticks, decimals
 
 
+@dataclass(frozen=True)
+class _Scale:
+    """Where the ``count`` points of a chart whose values span ``lo``..``hi`` are drawn."""
+
+    lo: float
+    hi: float
+    count: int
+
+    @property
+    def plot_w(self) -> int:
+        return WIDTH - LEFT - RIGHT
+
+    @property
+    def plot_h(self) -> int:
+        return HEIGHT - TOP - BOTTOM
+
+    def x(self, i: int) -> float:
+        step = self.plot_w / max(self.count - 1, 1)
+        return LEFT + (i * step if self.count > 1 else self.plot_w / 2)
+
+    def y(self, v: float) -> float:
+        return TOP + self.plot_h - (v - self.lo) / (self.hi - self.lo) * self.plot_h
+
+
 def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
     """``points`` are (version, value) in version order; versions without the
     metric are simply absent."""
@@ -42,55 +67,8 @@ def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
     if lo == hi:
         lo, hi = lo - (abs(lo) or 1) * 0.05, hi + (abs(hi) or 1) * 0.05
     ticks, decimals = nice_ticks(lo, hi)
-    lo, hi = min(lo, ticks[0]), max(hi, ticks[-1])
-    span = hi - lo
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(points) - 1, 1)
-
-    def x(i: int) -> float:
-        return LEFT + (i * step if len(points) > 1 else plot_w / 2)
-
-    def y(v: float) -> float:
-        return TOP + plot_h - (v - lo) / span * plot_h
-
-    grid = []
-    for value in ticks:
-        gy = y(value)
-        grid.append(
-            render(
-                '<line class="grid" x1="$x1" x2="$x2" y1="$y" y2="$y"/>'
-                '<text class="tick" x="$tx" y="$ty" text-anchor="end">$label</text>',
-                x1=LEFT,
-                x2=WIDTH - RIGHT,
-                y=f"{gy:.1f}",
-                tx=LEFT - 6,
-                ty=f"{gy + 4:.1f}",
-                label=f"{value:.{decimals}f}",
-            )
-        )
-    every = max(1, math.ceil(len(points) / MAX_X_LABELS))
-    marks = []
-    for i, (version, value) in enumerate(points):
-        px, py = f"{x(i):.1f}", f"{y(value):.1f}"
-        label = Safe("")
-        if i % every == 0 or (i == len(points) - 1 and (i % every) * 2 >= every):
-            label = render(
-                '<text class="tick" x="$px" y="$ly" text-anchor="middle">v$version</text>',
-                px=px,
-                ly=HEIGHT - BOTTOM + 16,
-                version=version,
-            )
-        marks.append(
-            render(
-                '<circle class="point" cx="$px" cy="$py" r="4"><title>version $version: $value</title></circle>$label',
-                px=px,
-                py=py,
-                version=version,
-                value=number(value),
-                label=label,
-            )
-        )
-    path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+    scale = _Scale(min(lo, ticks[0]), max(hi, ticks[-1]), len(points))
+    path = " ".join(f"{scale.x(i):.1f},{scale.y(v):.1f}" for i, (_, v) in enumerate(points))
     return render(
         '<svg class="chart" viewBox="0 0 $w $h" role="img" aria-label="$metric by version">'
         '<title>$metric by version</title>$grid<polyline class="line" points="$path"/>$marks'
@@ -98,9 +76,47 @@ def line_chart(metric: str, points: list[tuple[int, float]]) -> Safe:
         w=WIDTH,
         h=HEIGHT,
         metric=metric,
-        grid=join(grid),
+        grid=join(_grid_line(scale, value, decimals) for value in ticks),
         path=path,
-        marks=join(marks),
-        cx=LEFT + plot_w / 2,
+        marks=join(_mark(scale, i, version, value) for i, (version, value) in enumerate(points)),
+        cx=LEFT + scale.plot_w / 2,
         ay=HEIGHT - 2,
+    )
+
+
+def _grid_line(scale: _Scale, value: float, decimals: int) -> Safe:
+    """A horizontal grid line at the tick ``value``, labelled on the left."""
+    gy = scale.y(value)
+    return render(
+        '<line class="grid" x1="$x1" x2="$x2" y1="$y" y2="$y"/>'
+        '<text class="tick" x="$tx" y="$ty" text-anchor="end">$label</text>',
+        x1=LEFT,
+        x2=WIDTH - RIGHT,
+        y=f"{gy:.1f}",
+        tx=LEFT - 6,
+        ty=f"{gy + 4:.1f}",
+        label=f"{value:.{decimals}f}",
+    )
+
+
+def _mark(scale: _Scale, i: int, version: int, value: float) -> Safe:
+    """The ``i``-th point, with its version under the axis for every few points (at most
+    :data:`MAX_X_LABELS`, the last one too unless it would crowd the one before)."""
+    every = max(1, math.ceil(scale.count / MAX_X_LABELS))
+    px, py = f"{scale.x(i):.1f}", f"{scale.y(value):.1f}"
+    label = Safe("")
+    if i % every == 0 or (i == scale.count - 1 and (i % every) * 2 >= every):
+        label = render(
+            '<text class="tick" x="$px" y="$ly" text-anchor="middle">v$version</text>',
+            px=px,
+            ly=HEIGHT - BOTTOM + 16,
+            version=version,
+        )
+    return render(
+        '<circle class="point" cx="$px" cy="$py" r="4"><title>version $version: $value</title></circle>$label',
+        px=px,
+        py=py,
+        version=version,
+        value=number(value),
+        label=label,
     )
