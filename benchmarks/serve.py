@@ -1,19 +1,29 @@
-"""Load-test ``gitreg serve`` (and, optionally, ``mlflow models serve``) on the seed model.
+"""Load-test ``gitreg serve`` on the seed model against its floor and MLflow, in one run.
+
+Three servers answer the same requests, with the same worker count:
+
+* ``gitreg``: ``gitreg serve -m models:/LogisticRegression/1``;
+* ``floor``: the same gunicorn gevent worker and settings (gitreg's runner,
+  access log on) serving a plain WSGI function that reads the body and
+  answers a constant prediction of the right length: what any Python
+  server on this stack costs before parsing, scoring or encoding;
+* ``mlflow`` (with ``--mlflow-python PATH`` naming a Python that can
+  ``import mlflow``): the seed model saved by MLflow, served by
+  ``mlflow models serve --env-manager local``.
 
 Bounded: each scenario runs a fixed number of seconds on 127.0.0.1, at 1 and
 16 concurrent keep-alive connections, with a single-row and a 1,000-row
-``dataframe_split`` body. Prints requests/s, p50 and p99 latency (medians
-over ``--runs``), the time from starting the server to its first 200 from
-``/ping``, and the resident memory of each worker read from /proc.
+``dataframe_split`` body, for each ``--workers`` count. The runs of one
+scenario alternate between the servers, so a busy moment on the machine
+touches all of them. Prints requests/s, p50 and p99 latency (medians over
+``--runs``), gitreg/floor and gitreg/MLflow side by side, the time from start
+to the first 200 from ``/ping`` and the resident memory of each worker.
 
 Uses ``wrk`` when it is installed, else a Python client (threads, one
 keep-alive ``http.client`` connection each; it is slower than wrk, so its
-figures are a floor). With ``--mlflow-python PATH`` naming a Python that can
-``import mlflow``, the seed model is also saved in MLflow's format and
-served by ``mlflow models serve --env-manager local`` with the same worker
-count, and the ratios gitreg/MLflow are printed.
+figures are a floor).
 
-    PYTHONPATH=. python benchmarks/serve.py --seconds 10 --runs 3 [--workers 1] [--mlflow-python PATH]
+    PYTHONPATH=. python benchmarks/serve.py --seconds 5 --runs 3 --workers 1,2 [--mlflow-python PATH]
 
 The figures depend on the machine and on what else runs on it; quote them
 with that caveat.
@@ -217,28 +227,69 @@ def load_python(port: int, body: bytes, connections: int, seconds: float, tmp: P
     )
 
 
-def measure(server: Server, args: argparse.Namespace, tmp: Path) -> dict[tuple[str, int], Result]:
+Results = dict[tuple[str, int], list[Result]]
+
+
+def measure(servers: list[Server], args: argparse.Namespace, tmp: Path) -> dict[str, Results]:
+    """Every run of every scenario on every server, the runs of a scenario alternating between servers."""
     load = load_wrk if shutil.which("wrk") else load_python
-    results = {}
+    results: dict[str, Results] = {s.label: {} for s in servers}
     for scenario, rows in SCENARIOS.items():
         body = body_for(rows)
         for connections in CONNECTIONS:
-            runs = []
+            runs: dict[str, list[Result]] = {s.label: [] for s in servers}
             for run in range(args.runs):
-                r = load(server.port, body, connections, args.seconds, tmp)
-                runs.append(r)
-                print(
-                    f"  {server.label}: {scenario}, {connections} conn, run {run + 1}/{args.runs}: "
-                    f"{r.rps:8.1f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms  errors {r.errors}",
-                    flush=True,
-                )
-            results[(scenario, connections)] = Result(
-                statistics.median(r.rps for r in runs),
-                statistics.median(r.p50_ms for r in runs),
-                statistics.median(r.p99_ms for r in runs),
-                sum(r.errors for r in runs),
-            )
+                for server in servers:
+                    r = load(server.port, body, connections, args.seconds, tmp)
+                    runs[server.label].append(r)
+                    print(
+                        f"  {server.label:>6}: {scenario}, {connections} conn, run {run + 1}/{args.runs}: "
+                        f"{r.rps:8.1f} req/s  p50 {r.p50_ms:7.2f} ms  p99 {r.p99_ms:7.2f} ms  errors {r.errors}",
+                        flush=True,
+                    )
+            for label, done in runs.items():
+                results[label][(scenario, connections)] = done
     return results
+
+
+def median_of(runs: list[Result]) -> Result:
+    return Result(
+        statistics.median(r.rps for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        sum(r.errors for r in runs),
+    )
+
+
+def paired_ratio(ours: list[Result], theirs: list[Result]) -> float:
+    """The median over runs of ours/theirs, each pair measured back to back (robust to a drifting load)."""
+    return statistics.median(a.rps / b.rps for a, b in zip(ours, theirs, strict=True))
+
+
+# --------------------------------------------------------------------------- the floor
+
+
+def floor_app(rows: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """A WSGI app that reads the body and answers the seed model's prediction
+    for ``rows`` rows as a constant, chosen by the body's length."""
+    answers = {len(body_for(n)): json.dumps({"predictions": [0] * n}).encode() for n in rows}
+    default = json.dumps({"predictions": [0]}).encode()
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        environ["wsgi.input"].read(length)
+        body = answers.get(length, default)
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
+def serve_floor(port: int, workers: int) -> None:
+    """Run the floor under gitreg's own runner: same worker class, settings and access log."""
+    from gitreg.server.runner import ServerOptions, run
+
+    run(floor_app(tuple(SCENARIOS.values())), ServerOptions(port=port, workers=workers), lambda: None)
 
 
 # --------------------------------------------------------------------------- setup
@@ -275,65 +326,90 @@ def mlflow_model(python: str, root: Path) -> Path | None:
     return path
 
 
+def servers_for(workers: int, registry: Path, model: Path | None, args: argparse.Namespace, env: dict[str, str],
+                tmp: Path) -> list[Server]:  # fmt: skip
+    port = testing.free_port()
+    argv = [sys.executable, "-m", "gitreg", "serve", "-m", "models:/LogisticRegression/1", "-r", str(registry),
+            "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    if args.no_access_log:
+        argv.append("--no-access-log")
+    servers = [Server("gitreg", argv, port, env, tmp)]
+    fport = testing.free_port()
+    fargv = [sys.executable, __file__, "--floor-port", str(fport), "--workers", str(workers)]
+    servers.append(Server("floor", fargv, fport, {**env, "PYTHONPATH": str(Path(__file__).parents[1])}, tmp))
+    if model is not None:
+        mport = testing.free_port()
+        margv = [args.mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
+                 "local", "-h", "127.0.0.1", "-p", str(mport), "-w", str(workers)]  # fmt: skip
+        # mlflow runs its venv's uvicorn by name: put that venv's bin first on PATH
+        path = f"{Path(args.mlflow_python).parent}{os.pathsep}{os.environ['PATH']}"
+        servers.append(Server("mlflow", margv, mport, {**env, "PATH": path}, tmp))
+    return servers
+
+
+Report = dict[str, tuple[Server, Results, list[float]]]
+
+
+def run_workers(servers: list[Server], args: argparse.Namespace, tmp: Path) -> Report:
+    """Start every server, measure them together, stop them."""
+    try:
+        for server in servers:
+            print(f"{server.label}: starting...", flush=True)
+            server.start()
+            print(f"{server.label}: first 200 from /ping {server.ready_after:.2f} s after start", flush=True)
+        results = measure(servers, args, tmp)
+        return {s.label: (s, results[s.label], s.worker_rss_mb()) for s in servers}
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def print_report(workers: int, report: Report, runs: int) -> None:
+    print(f"\nmedians{f' of {runs} runs' if runs > 1 else ''}, {workers} worker(s); ratios: median of per-run ratios")
+    for label, (server, _, rss) in report.items():
+        print(f"  {label}: ready {server.ready_after:.2f} s, RSS per worker {', '.join(f'{m:.0f}' for m in rss)} MB")
+    labels = list(report)
+    head = "".join(f"{label:>22}" for label in labels)
+    print(f"  {'':>20}{head}   gitreg/floor  gitreg/MLflow")
+    for key, ours in report["gitreg"][1].items():
+        medians = {label: median_of(report[label][1][key]) for label in labels}
+        cells = "".join(f"{medians[label].rps:>9.0f} req/s p99 {medians[label].p99_ms:>5.1f}" for label in labels)
+        floor = paired_ratio(ours, report["floor"][1][key])
+        mlflow = f"{paired_ratio(ours, report['mlflow'][1][key]):>9.1f}x" if "mlflow" in report else f"{'-':>10}"
+        errors = sum(m.errors for m in medians.values())
+        print(f"  {key[0]:>10}, {key[1]:>2} conn{cells}   {floor:>9.2f}x    {mlflow}"
+              + (f"  ({errors} errors)" if errors else ""))  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10, help="length of each run")
-    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (medians are reported)")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=5, help="length of each run")
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario and server (medians are reported)")
+    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
     parser.add_argument("--mlflow-python", default=None, metavar="PATH", help="a Python with mlflow installed")
     parser.add_argument("--no-access-log", action="store_true", help="serve gitreg without its access log")
+    parser.add_argument("--floor-port", type=int, default=None, help=argparse.SUPPRESS)  # the floor server itself
     args = parser.parse_args()
+    if args.floor_port is not None:
+        serve_floor(args.floor_port, int(args.workers))
+        return
 
-    print(f"load generator: {'wrk' if shutil.which('wrk') else 'Python threads (slower than wrk)'}; "
-          f"{args.runs} run(s) x {args.seconds:g} s per scenario; {os.cpu_count()} CPUs", flush=True)  # fmt: skip
+    generator = "wrk" if shutil.which("wrk") else "Python threads (slower than wrk)"
+    print(f"load generator: {generator}; {args.runs} run(s) x {args.seconds:g} s per scenario and server; "
+          f"{os.cpu_count()} CPUs", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="gitreg-bench-") as tmpdir:
         tmp = Path(tmpdir)
         env = {**os.environ, **testing.isolated_env(tmp / "env")}
         registry = build_registry(tmp, env)
-        port = testing.free_port()
-        argv = [sys.executable, "-m", "gitreg", "serve", "-m", "models:/LogisticRegression/1", "-r", str(registry),
-                "--port", str(port), "--workers", str(args.workers)]  # fmt: skip
-        if args.no_access_log:
-            argv.append("--no-access-log")
-        servers = [Server("gitreg", argv, port, env, tmp)]
-        if args.mlflow_python:
-            model = mlflow_model(args.mlflow_python, tmp)
-            if model is not None:
-                mport = testing.free_port()
-                margv = [args.mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(model), "--env-manager",
-                         "local", "-h", "127.0.0.1", "-p", str(mport), "-w", str(args.workers)]  # fmt: skip
-                # mlflow runs its venv's uvicorn by name: put that venv's bin first on PATH
-                path = f"{Path(args.mlflow_python).parent}{os.pathsep}{os.environ['PATH']}"
-                servers.append(Server("mlflow", margv, mport, {**env, "PATH": path}, tmp))
-        else:
+        model = mlflow_model(args.mlflow_python, tmp) if args.mlflow_python else None
+        if not args.mlflow_python:
             print("MLflow: skipped (pass --mlflow-python PATH to compare).", flush=True)
-
-        report: dict[str, tuple[Server, dict[tuple[str, int], Result], list[float]]] = {}
-        for server in servers:
-            print(f"{server.label}: starting with {args.workers} worker(s)...", flush=True)
-            server.start()
-            print(f"{server.label}: first 200 from /ping {server.ready_after:.2f} s after start", flush=True)
-            try:
-                results = measure(server, args, tmp)
-                rss = server.worker_rss_mb()
-            finally:
-                server.stop()
-            report[server.label] = (server, results, rss)
-
-    print("\nmedians" + (f" of {args.runs} runs" if args.runs > 1 else "") + f", {args.workers} worker(s):")
-    for label, (server, results, rss) in report.items():
-        print(f"{label}: ready {server.ready_after:.2f} s, RSS per worker {', '.join(f'{m:.0f}' for m in rss)} MB")
-        for (scenario, connections), r in results.items():
-            print(f"  {scenario:>10}, {connections:>2} conn: {r.rps:8.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
-                  f"p99 {r.p99_ms:7.2f} ms  errors {r.errors}")  # fmt: skip
-    if "mlflow" in report:
-        ours, theirs = report["gitreg"][1], report["mlflow"][1]
-        print("gitreg / MLflow:")
-        for key in ours:
-            print(f"  {key[0]:>10}, {key[1]:>2} conn: {ours[key].rps / theirs[key].rps:5.1f}x req/s, "
-                  f"p99 {theirs[key].p99_ms / ours[key].p99_ms:5.1f}x lower")  # fmt: skip
-        print(f"  start: {report['mlflow'][0].ready_after / report['gitreg'][0].ready_after:.1f}x faster; "
-              f"RSS: {max(report['mlflow'][2]) / max(report['gitreg'][2]):.1f}x smaller")  # fmt: skip
+        reports = {}
+        for workers in (int(w) for w in args.workers.split(",")):
+            print(f"--- {workers} worker(s)", flush=True)
+            reports[workers] = run_workers(servers_for(workers, registry, model, args, env, tmp), args, tmp)
+    for workers, report in reports.items():
+        print_report(workers, report, args.runs)
 
 
 if __name__ == "__main__":

@@ -115,49 +115,76 @@ def serve(
 
     Runs under gunicorn; SIGTERM or Ctrl-C stops it after the requests in flight.
     """
-    import logging
+    model_uri = _what_to_serve(model_uri, stage, as_of, follow)
+    _log_to_stderr(debug)
+    from gitreg.server.listener import bind
 
-    from gitreg.server.app import create_app
-    from gitreg.server.hosts import HostPolicy
+    # Before anything slow (imports, the model): a taken port is one line at once.
+    listener = bind(host, port)
+    try:
+        from gitreg.server.app import create_app
+        from gitreg.server.hosts import HostPolicy
+
+        app = create_app(
+            model_uri,
+            registry=_registry_location(registry),
+            stage=stage,
+            max_body=max_body,
+            follow=follow,
+            interval=interval,
+            debug=debug,
+            require_signed=require_signed,
+            allow_pickle=False if no_pickle else None,
+            allowed_hosts=HostPolicy.build(allowed_hosts, bound=host),
+        )
+    except BaseException:
+        listener.close()
+        raise
     from gitreg.server.runner import ServerOptions, run
 
+    line = _ready_line(app.describe(), host, listener.getsockname()[1], workers, interval if follow else None)
+    options = ServerOptions(host=host, port=port, workers=workers, timeout=timeout, access_log=not no_access_log)
+    run(app, options, lambda: _say_now(line), listener)
+
+
+def _what_to_serve(model_uri: str | None, stage: str | None, as_of: str | None, follow: bool) -> str | None:
+    """The model URI to serve (``--as-of`` pinned to the instant), refusing bad combinations as usage errors."""
+    if (model_uri is None) == (stage is None):
+        raise click.UsageError("Give -m URI to serve one model, or --stage STAGE to serve a stage (not both).")
+    if as_of is None:
+        return model_uri
+    from gitreg import uri as uris
+
+    if model_uri is None or follow:
+        raise click.UsageError("--as-of goes with -m STAGE-URI and without --follow: the past does not move.")
+    return str(uris.at_instant(uris.parse(model_uri), uris.parse_instant(as_of)))
+
+
+def _log_to_stderr(debug: bool) -> None:
+    """The server's log (gunicorn's and gitreg's) on stderr, timestamped per line, each line once."""
+    import logging
+
+    # The CLI's "warning: ..." handler on the library's logger would repeat
+    # every warning the root handler below already writes with a timestamp.
+    logging.getLogger("gitreg").handlers.clear()
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO,
         format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
         datefmt="%Y-%m-%d %H:%M:%S %z",
         stream=sys.stderr,
     )
-    if (model_uri is None) == (stage is None):
-        raise click.UsageError("Give -m URI to serve one model, or --stage STAGE to serve a stage (not both).")
-    if as_of is not None:
-        from gitreg import uri as uris
 
-        if model_uri is None or follow:
-            raise click.UsageError("--as-of goes with -m STAGE-URI and without --follow: the past does not move.")
-        model_uri = str(uris.at_instant(uris.parse(model_uri), uris.parse_instant(as_of)))
-    app = create_app(
-        model_uri,
-        registry=_registry_location(registry),
-        stage=stage,
-        max_body=max_body,
-        follow=follow,
-        interval=interval,
-        debug=debug,
-        require_signed=require_signed,
-        allow_pickle=False if no_pickle else None,
-        allowed_hosts=HostPolicy.build(allowed_hosts, bound=host),
-    )
-    plural = "worker" if workers == 1 else "workers"
-    what = app.describe()
+
+def _ready_line(what: str, host: str, port: int, workers: int, interval: float | None) -> str:
+    """What ``gitreg serve`` prints once it answers: the model, the URL, the workers, the follow interval."""
     where = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    following = f", following every {interval:g}s" if follow else ""
+    following = f", following every {interval:g}s" if interval is not None else ""
+    return f"Serving {what} on {where} with {workers} {'worker' if workers == 1 else 'workers'}{following}"
 
-    def ready() -> None:
-        say(f"Serving {what} on {where} with {workers} {plural}{following}")
-        sys.stdout.flush()
 
-    options = ServerOptions(host=host, port=port, workers=workers, timeout=timeout, access_log=not no_access_log)
-    run(app, options, ready)
+def _say_now(line: str) -> None:
+    say(line)
+    sys.stdout.flush()
 
 
 @click.command()

@@ -122,22 +122,50 @@ def create_app(
         raise InvalidInputError(f"max_body must be a positive number of bytes, got {max_body}.")
     hosts = HostPolicy.of(allowed_hosts)
     if stage is not None:
-        canonical = check_stage_name(stage)
-        stage_registry = open_registry(registry)
-        source_set = StageSource(canonical, stage_registry, require_signed, allow_pickle)
-        models = ModelSet(source_set, keep_missing=False, refresh=refresh or _fetcher(stage_registry))
+        models = _stage_models(check_stage_name(stage), registry, require_signed, allow_pickle, refresh)
     else:
-        parsed = uris.parse(str(model_uri))
-        if follow:
-            check_followable(parsed)
-        reg = open_registry(registry) if parsed.is_registry else None
-        source = UriSource(parsed, reg, require_signed, allow_pickle)
-        models = ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh or _fetcher(reg))
+        models = _uri_models(str(model_uri), registry, follow, require_signed, allow_pickle, refresh)
     follower = Follower(models, interval) if follow else None
-
     app = ScoringApp(models, follower, media_type=falcon.MEDIA_JSON, middleware=[v2.ProtocolErrors(), HostGuard(hosts)])
     ServerErrors(debug).install(app)
-    on_request = follower.ensure_running if follower is not None else _nothing
+    _add_routes(app, stage, max_body)
+    if background_load:
+        threading.Thread(target=_load_logged, args=(models,), name="gitreg-load", daemon=True).start()
+    else:
+        _load(models, stage, follow)
+    return app
+
+
+def _stage_models(
+    stage: str, registry: Any, require_signed: bool, allow_pickle: bool | None, refresh: Callable[[], object] | None
+) -> ModelSet:
+    """Every model of ``stage`` (canonical), each under its own name."""
+    stage_registry = open_registry(registry)
+    source = StageSource(stage, stage_registry, require_signed, allow_pickle)
+    return ModelSet(source, keep_missing=False, refresh=refresh or _fetcher(stage_registry))
+
+
+def _uri_models(
+    model_uri: str,
+    registry: Any,
+    follow: bool,
+    require_signed: bool,
+    allow_pickle: bool | None,
+    refresh: Callable[[], object] | None,
+) -> ModelSet:
+    """The one model ``model_uri`` names, as the default of its set."""
+    parsed = uris.parse(model_uri)
+    if follow:
+        check_followable(parsed)
+    reg = open_registry(registry) if parsed.is_registry else None
+    source = UriSource(parsed, reg, require_signed, allow_pickle)
+    return ModelSet(source, keep_missing=True, default_name=source.name, refresh=refresh or _fetcher(reg))
+
+
+def _add_routes(app: ScoringApp, stage: str | None, max_body: int) -> None:
+    """MLflow's routes (per model under ``/models/<name>`` for a stage), health, version and ``/v2``."""
+    models = app.models
+    on_request = app.follower.ensure_running if app.follower is not None else _nothing
     health = resources.Health(models, on_request)
     app.add_route("/ping", health)
     app.add_route("/health", health)
@@ -152,16 +180,15 @@ def create_app(
         app.add_route("/metadata", resources.Metadata(models))
     v2.add_routes(app, models, version=gitreg.__version__, max_body=max_body, on_request=on_request)
 
-    if background_load:
-        threading.Thread(target=_load_logged, args=(models,), name="gitreg-load", daemon=True).start()
-    else:
-        models.sync(initial=True)
-        if stage is not None and not models.models and not follow:
-            raise NotFoundError(
-                f"Stage {display_stage(check_stage_name(stage))!r} holds no models; promote one first "
-                "(gitreg promote NAME VERSION STAGE), or pass --follow to serve them as they arrive."
-            )
-    return app
+
+def _load(models: ModelSet, stage: str | None, follow: bool) -> None:
+    """Load what is served now; a stage holding nothing is refused unless followed."""
+    models.sync(initial=True)
+    if stage is not None and not models.models and not follow:
+        raise NotFoundError(
+            f"Stage {display_stage(check_stage_name(stage))!r} holds no models; promote one first "
+            "(gitreg promote NAME VERSION STAGE), or pass --follow to serve them as they arrive."
+        )
 
 
 def _nothing() -> None:

@@ -27,10 +27,12 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from gitreg import signatures
 from gitreg.errors import GitregError, InvalidInputError
+from gitreg.flavors.requirements import warn_mismatches
 from gitreg.pyfunc import PyFuncModel, load_model
 from gitreg.registry import Registry, stage_ref
 from gitreg.uri import ModelURI, check_followable
@@ -196,6 +198,7 @@ class ModelSet:
                     still = f"; still serving version {old.metadata.version}" if old else ""
                     refusals.append(f"refusing the new version of {name}: {exc}{still}")
                     continue
+                _warn_requirements(model)
                 updated[name] = model
                 events.append(_swap_line(name, current.get(name), model))
             if not self.keep_missing:
@@ -210,6 +213,12 @@ class ModelSet:
         for line in events:
             log.info("%s", line)
         return refusals + events
+
+
+def _warn_requirements(model: PyFuncModel) -> None:
+    """One warning line when this Python lacks what the version was saved with (once per version)."""
+    m = model.metadata
+    warn_mismatches(Path(m.path), f"models:/{m.name}/{m.version}" if m.version else m.uri)
 
 
 def _swap_line(name: str, old: PyFuncModel | None, new: PyFuncModel) -> str:

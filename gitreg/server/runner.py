@@ -1,9 +1,9 @@
 """Running the scoring app under gunicorn, the production WSGI server of ``gitreg serve``.
 
-The app is built (the model resolved, verified and loaded) in the master
-before any worker is forked, so a bad URI fails before a port is opened,
-workers share the loaded model's memory copy-on-write and each answers as
-soon as it is forked.
+The address is bound first (:mod:`gitreg.server.listener`), so a taken port
+is refused at once; then the app is built (the model resolved, verified and
+loaded) in the master before any worker is forked, so workers share the
+loaded model's memory copy-on-write and each answers as soon as it is forked.
 
 Each worker is gunicorn's gevent worker with nothing monkey-patched: one
 OS thread answers requests, taking keep-alive connections in turn. A
@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +43,11 @@ with require("serve"):
 
 from gitreg.errors import InvalidInputError
 from gitreg.server.access_log import AccessLogger
-from gitreg.server.app import ScoringApp
+from gitreg.server.listener import bind
 
-__all__ = ["ServerOptions", "run"]
+__all__ = ["ServerOptions", "WSGIApp", "run"]
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -90,16 +92,18 @@ class _GracefulArbiter(Arbiter):
 
 
 class _Server(BaseApplication):
-    def __init__(self, app: ScoringApp, options: ServerOptions, on_ready: Callable[[], None]) -> None:
+    def __init__(self, app: WSGIApp, options: ServerOptions, on_ready: Callable[[], None], listener_fd: int) -> None:
         self.app = app
         self.options = options
         self.on_ready = on_ready
+        self.listener_fd = listener_fd
         super().__init__()
 
     def load_config(self) -> None:
         o = self.options
+        start_following = getattr(self.app, "start_following", None) or (lambda: None)
         settings: dict[str, Any] = {
-            "bind": [f"[{o.host}]:{o.port}" if ":" in o.host else f"{o.host}:{o.port}"],
+            "bind": [f"fd://{self.listener_fd}"],  # bound already: gunicorn listens on it (and owns it)
             "workers": o.workers,
             "worker_class": ScoringWorker,
             "timeout": o.timeout,
@@ -111,14 +115,14 @@ class _Server(BaseApplication):
             "errorlog": "-",
             "proc_name": "gitreg-serve",
             "when_ready": lambda arbiter: self.on_ready(),
-            "post_worker_init": lambda worker: self.app.start_following(),
+            "post_worker_init": lambda worker: start_following(),
         }
         if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: no shared socket in $HOME
             settings["control_socket_disable"] = True
         for key, value in settings.items():
             self.cfg.set(key, value)
 
-    def load(self) -> ScoringApp:
+    def load(self) -> WSGIApp:
         return self.app
 
     def run(self) -> None:
@@ -128,32 +132,21 @@ class _Server(BaseApplication):
             raise InvalidInputError(f"Cannot start the server: {exc}") from None
 
 
-def run(app: ScoringApp, options: ServerOptions, on_ready: Callable[[], None]) -> None:
-    """Serve ``app`` until SIGTERM or SIGINT; ``on_ready`` runs once the port is bound."""
-    check_bindable(options.host, options.port)
+def run(
+    app: WSGIApp, options: ServerOptions, on_ready: Callable[[], None], listener: socket.socket | None = None
+) -> None:
+    """Serve ``app`` until SIGTERM or SIGINT; ``on_ready`` runs once the socket listens.
+
+    ``listener``: the socket :func:`gitreg.server.listener.bind` bound to
+    ``options.host``:``options.port`` (bound here when None). An app with a
+    ``start_following()`` method (a :class:`~gitreg.server.app.ScoringApp`)
+    has it called in every worker.
+    """
+    if listener is None:
+        listener = bind(options.host, options.port)
     # Everything loaded so far (libraries, the model) lives as long as the
     # process: keep the collector from walking it in every worker, which
     # costs time and un-shares the copy-on-write pages the workers inherit.
     gc.collect()
     gc.freeze()
-    _Server(app, options, on_ready).run()
-
-
-def check_bindable(host: str, port: int) -> None:
-    """Refuse, in one clear line, an address that is taken or unknown, before
-    gunicorn retries it for seconds and exits with only its log line."""
-    import socket
-
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise InvalidInputError(f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Check --host.") from None
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise InvalidInputError(
-                f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Choose another --port (or stop what uses it)."
-            ) from None
+    _Server(app, options, on_ready, listener.detach()).run()

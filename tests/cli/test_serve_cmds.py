@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from served_models import Refusing, register, register_seed
+from served_models import Gated, Refusing, register, register_seed
 
 from gitreg import testing
 from gitreg.registry import Registry
@@ -144,3 +146,32 @@ def test_serve_on_a_port_in_use_is_a_one_line_error(seeded: Registry, env: dict[
     assert out.returncode == 1
     assert f"Error: Cannot serve on 127.0.0.1:{port}: Address already in use" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_serve_reports_a_taken_port_at_once_without_loading_the_model(
+    registry: Registry, env: dict[str, str], tmp_path: Path
+) -> None:
+    register(registry, "SlowToLoad", Gated(str(tmp_path / "never-opened")))  # its load would take 60 s
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        started = time.monotonic()
+        proc = gitreg(registry, env, "serve", "-m", "models:/SlowToLoad/1", "--port", port)
+        elapsed = time.monotonic() - started
+    assert_one_line_error(proc, f"Cannot serve on 127.0.0.1:{port}: Address already in use", "--port")
+    assert elapsed < 10, f"the refusal took {elapsed:.1f} s: the model was loaded first"
+
+
+def test_serve_start_warns_in_one_line_when_the_version_was_saved_with_another_scikit_learn(
+    registry: Registry, env: dict[str, str], saved_model: Path
+) -> None:
+    import gitreg
+
+    (saved_model / "requirements.txt").write_text("scikit-learn==0.20.4\n")
+    gitreg.register_model(str(saved_model), "Old", registry=registry)
+    with testing.ScoringServer("-m", "models:/Old/1", "-r", str(registry.path), env=env) as srv:
+        assert srv.post("/invocations", '{"inputs": [[1]]}').json() == {"predictions": [1]}
+        lines = [line for line in srv.output().splitlines() if "was saved with" in line]
+    assert len(lines) == 1, lines
+    assert "WARNING" in lines[0] and "models:/Old/1 was saved with scikit-learn==0.20.4 (installed: " in lines[0]
