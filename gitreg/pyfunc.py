@@ -19,6 +19,7 @@ from gitreg import uri as uris
 from gitreg.errors import InvalidInputError
 from gitreg.flavors import Loaded
 from gitreg.flavors import load as load_flavor
+from gitreg.flavors.loading import Loading
 from gitreg.flavors.mlmodel import MLModel
 from gitreg.flavors.python_function import PythonModel, PythonModelContext
 from gitreg.flavors.python_function import save as _save_python
@@ -29,7 +30,16 @@ from gitreg.materialize import pickle_refusal as pickle_refusal
 from gitreg.materialize import registry_config as registry_config
 from gitreg.registry import Registry
 from gitreg.saving import ModelInfo
-from gitreg.signature import ColSpec, Rows, Signature, enforce, enforce_columns, rows_as_array
+from gitreg.signature import (
+    ColSpec,
+    Rows,
+    Signature,
+    column_specs,
+    enforce,
+    enforce_columns,
+    enforce_params,
+    rows_as_array,
+)
 
 __all__ = ["ModelMetadata", "PyFuncModel", "PythonModel", "PythonModelContext", "load_model", "log_model", "save_model"]
 
@@ -47,7 +57,7 @@ class PyFuncModel:
         self._plain_arrays = metadata.flavor == "sklearn" and loaded.input_columns is None
         # a column signature, for the one-conversion path of JSON rows
         inputs = metadata.signature.inputs if metadata.signature is not None else None
-        self._column_inputs: tuple[ColSpec, ...] | None = inputs if isinstance(inputs, tuple) and inputs else None
+        self._column_inputs = column_specs(inputs)
 
     def __repr__(self) -> str:
         m = self.metadata
@@ -85,7 +95,14 @@ class PyFuncModel:
         return data
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        return self._loaded.predict(self.prepare(data), params)
+        """The model's prediction for ``data``. ``params`` are checked against the
+        signature's params schema (defaults filled in) and reach only a model
+        whose ``predict`` takes ``params``; without a params schema they are
+        ignored with a warning, as MLflow does. Raises InvalidInputError for
+        input or params the signature refuses."""
+        schema = self.metadata.signature.params if self.metadata.signature is not None else None
+        checked = enforce_params(schema, params)
+        return self._loaded.predict(self.prepare(data), checked)
 
     def get_raw_model(self) -> Any:
         """The estimator or PythonModel instance itself."""
@@ -130,6 +147,19 @@ def load_model(
     parsed = uris.parse(os.fspath(model_uri))
     path, meta, loading = _locate(parsed, registry, require_signed, trusted_types, allow_pickle)
     return PyFuncModel(load_flavor(path, loading, meta.flavor), meta)
+
+
+def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> Any:
+    """MLflow's loader hook: ``mlflow.pyfunc.load_model`` calls this for a
+    directory whose ``MLmodel`` names ``loader_module: gitreg.pyfunc`` (what
+    :func:`save_model` writes), and wraps what it returns in its own
+    ``PyFuncModel``, which enforces the signature and the params schema itself.
+    The directory is MLflow's to vouch for: it has no gitreg manifest, so every
+    path ``MLmodel`` names need only stay inside it."""
+    from gitreg.flavors import python_function
+
+    directory = Path(path)
+    return python_function.load(directory, MLModel.read(directory), Loading(str(directory)))
 
 
 def save_model(

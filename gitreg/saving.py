@@ -4,13 +4,12 @@ to, and registration with MLflow's messages."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,12 @@ from gitreg import runs
 from gitreg import uri as uris
 from gitreg.entities import ModelVersion
 from gitreg.errors import AlreadyExistsError, InvalidInputError
+from gitreg.flavors.examples import write_example
 from gitreg.flavors.mlmodel import MLModel
 from gitreg.manifest import check_artifact_path, check_metrics, check_params
 from gitreg.signature import Signature, infer_signature
 
-EXAMPLE_FILE = "input_example.json"
+# (directory, signature, input example path, metadata) -> the MLmodel written
 SaveFn = Callable[[Path, Signature | None, str | None, dict[str, Any]], MLModel]
 
 
@@ -45,21 +45,6 @@ class ModelInfo:
         from gitreg.locate import open_registry
 
         return open_registry().get_version(self.registered_model_name, self.registered_model_version)
-
-
-def write_example(directory: Path, example: Any) -> str:
-    """Save an input example as MLflow does (split-oriented JSON for tables)."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(example, dict):
-        example = pd.DataFrame({k: np.atleast_1d(np.asarray(v)) for k, v in example.items()})
-    if isinstance(example, pd.DataFrame):
-        payload: Any = json.loads(example.to_json(orient="split", index=False, date_format="iso"))
-    else:
-        payload = {"inputs": np.asarray(example).tolist()}
-    (directory / EXAMPLE_FILE).write_text(json.dumps(payload))
-    return EXAMPLE_FILE
 
 
 def save(
@@ -86,13 +71,16 @@ def save(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        example = None
+        info = None
         if input_example is not None:
-            example = write_example(tmp, input_example)
+            info = write_example(tmp, input_example)
             if signature is None:
                 signature = infer_signature(input_example)
         meta = {"gitreg": {"metrics": check_metrics(metrics), "params": check_params(params)}}
-        mlmodel = save_fn(tmp, signature, example, meta)
+        mlmodel = save_fn(tmp, signature, info["artifact_path"] if info else None, meta)
+        if info is not None:  # the flavors write the example's path; MLflow's description says how to read it
+            mlmodel = replace(mlmodel, input_example_info=info)
+            mlmodel.write(tmp)
         if target.exists():
             target.rmdir()
         os.rename(tmp, target)

@@ -1,22 +1,34 @@
 """Model signatures: what input a model expects, inferred at registration
 and enforced at prediction.
 
-Stored in MLflow's vocabulary (column types ``boolean``, ``integer``,
-``long``, ``float``, ``double``, ``string``, ``binary``, ``datetime``;
-tensor specs with a numpy dtype and a shape where ``-1`` is any size) so an
-MLflow user reads them without translation. numpy and pandas are imported
-only when a signature is inferred or enforced, never to read a manifest.
+Stored in MLflow's vocabulary so an MLflow user reads them without
+translation, and so an ``MLmodel`` signature written by MLflow reads without
+loss and writes back as MLflow wrote it: column types ``boolean``,
+``integer``, ``long``, ``float``, ``double``, ``string``, ``binary``,
+``datetime``, ``any`` and the nested ``array`` (:class:`Array`), ``object``
+(:class:`Object`) and ``map`` (:class:`Map`); optional columns; tensor specs
+(one, or several named ones) with a numpy dtype and a shape where ``-1`` is
+any size; and the params schema (:class:`ParamSpec`), the inference-time
+parameters a model takes. numpy and pandas are imported only when a
+signature is inferred or enforced, never to read a manifest.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from gitreg.errors import InvalidInputError
 
-COLUMN_TYPES = ("boolean", "integer", "long", "float", "double", "string", "binary", "datetime")
+log = logging.getLogger("gitreg")
+SCALAR_TYPES = ("boolean", "integer", "long", "float", "double", "string", "binary", "datetime", "any")
+COLUMN_TYPES = (*SCALAR_TYPES, "array", "object", "map")
+# what MLflow allows a parameter to be (no binary; any object of properties)
+PARAM_TYPES = ("boolean", "integer", "long", "float", "double", "string", "datetime", "object")
 _NUMPY_OF = {
     "boolean": "bool",
     "integer": "int32",
@@ -29,17 +41,92 @@ _NUMERIC_KINDS = {"double": "fiub", "float": "fiub", "long": "iub", "integer": "
 
 
 @dataclass(frozen=True)
+class Array:
+    """MLflow's ``array`` type: a list whose every item is of ``items``."""
+
+    items: DataType
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "array", "items": type_dict(self.items)}
+
+    def __str__(self) -> str:
+        return f"array<{self.items}>"
+
+
+@dataclass(frozen=True)
+class Map:
+    """MLflow's ``map`` type: text keys, every value of ``values``."""
+
+    values: DataType
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "map", "values": type_dict(self.values)}
+
+    def __str__(self) -> str:
+        return f"map<string, {self.values}>"
+
+
+@dataclass(frozen=True)
+class Property:
+    """One named field of an :class:`Object`."""
+
+    name: str
+    type: DataType
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Object:
+    """MLflow's ``object`` type: a mapping with these properties and no others."""
+
+    properties: tuple[Property, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        props = {p.name: {**type_dict(p.type), "required": p.required} for p in self.properties}
+        return {"type": "object", "properties": props}
+
+    def __str__(self) -> str:
+        return "{" + ", ".join(f"{p.name}{'' if p.required else '?'}: {p.type}" for p in self.properties) + "}"
+
+
+# A scalar type is its MLflow name (``"double"``, ``"any"``); nested types are values.
+DataType = str | Array | Map | Object
+
+
+def type_dict(t: DataType) -> dict[str, Any]:
+    """``t`` as MLflow writes a type: ``{"type": "double"}``, ``{"type": "array", "items": ...}``."""
+    return {"type": t} if isinstance(t, str) else t.to_dict()
+
+
+@dataclass(frozen=True)
 class ColSpec:
+    """One column: ``type`` is its MLflow type name (``"double"``, ``"array"``…);
+    for ``array``, ``map`` and ``object`` columns ``nested`` holds the full type."""
+
     type: str
     name: str | None = None
     required: bool = True
+    nested: Array | Map | Object | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"type": self.type}
+    @classmethod
+    def of(cls, t: DataType, name: str | None = None, required: bool = True) -> ColSpec:
+        """A column of any type, scalar or nested."""
+        if isinstance(t, str):
+            return cls(t, name, required)
+        return cls(str(type_dict(t)["type"]), name, required, t)
+
+    @property
+    def data_type(self) -> DataType:
+        """The column's full type: the name of a scalar type, or the nested type."""
+        return self.nested if self.nested is not None else self.type
+
+    def to_dict(self, mlflow: bool = False) -> dict[str, Any]:
+        """gitreg's manifest form leaves out ``required: true``; MLflow 3 always writes it."""
+        d: dict[str, Any] = type_dict(self.data_type)
         if self.name is not None:
             d["name"] = self.name
-        if not self.required:
-            d["required"] = False
+        if mlflow or not self.required:
+            d["required"] = self.required
         return d
 
 
@@ -47,35 +134,103 @@ class ColSpec:
 class TensorSpec:
     dtype: str
     shape: tuple[int, ...]
+    name: str | None = None
+
+    @property
+    def type(self) -> str:
+        """The element dtype (what MLflow's ``TensorSpec.type`` answers)."""
+        return self.dtype
+
+    @property
+    def required(self) -> bool:
+        """A tensor is always required, as in MLflow."""
+        return True
+
+    def to_dict(self, mlflow: bool = False) -> dict[str, Any]:
+        spec = {"type": "tensor", "tensor-spec": {"dtype": self.dtype, "shape": list(self.shape)}}
+        return spec if self.name is None else {"name": self.name, **spec}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One inference-time parameter: its name, type, default and shape
+    (None for a scalar, or an object's mapping; ``(-1,)`` for a list).
+    ``default`` is kept as written (JSON), so the schema writes back unchanged."""
+
+    name: str
+    type: str | Object
+    default: Any
+    shape: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "tensor", "tensor-spec": {"dtype": self.dtype, "shape": list(self.shape)}}
+        shape = list(self.shape) if self.shape is not None else None
+        return {"name": self.name, "default": self.default, "shape": shape, **type_dict(self.type)}
+
+    def check(self, value: Any) -> Any:
+        """``value`` as the model receives it (numbers widened, datetimes parsed);
+        :class:`InvalidInputError` when it has the wrong type or shape."""
+        where = f"param {self.name!r}"
+        if self.shape is None:
+            if isinstance(value, list | tuple) or (hasattr(value, "ndim") and value.ndim):
+                raise InvalidInputError(f"{where} expects a single {self.type} value, got a list.")
+            return check_value(value, self.type, where)
+        value = _plain(value)
+        if not isinstance(value, list | tuple):
+            raise InvalidInputError(f"{where} expects a list of {self.type} values (shape [-1]), got {value!r:.60}.")
+        return [check_value(v, self.type, f"{where}[{i}]") for i, v in enumerate(value)]
 
 
-Schema = tuple[ColSpec, ...] | TensorSpec
+@dataclass(frozen=True)
+class TensorSchema:
+    """Several named tensors (one tensor is a bare :class:`TensorSpec`). Not a
+    tuple, so ``isinstance(schema, tuple)`` still means columns; iterating it
+    gives the tensors, which have a ``name``, a ``type`` and ``required`` as columns do."""
+
+    specs: tuple[TensorSpec, ...]
+
+    def __iter__(self) -> Iterator[TensorSpec]:
+        return iter(self.specs)
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+
+ColumnSchema = tuple[ColSpec, ...]
+Schema = ColumnSchema | TensorSpec | TensorSchema
+ParamSchema = tuple[ParamSpec, ...]
+
+
+def column_specs(schema: Schema | None) -> ColumnSchema | None:
+    """The columns of a column schema, None for a tensor schema or none at all."""
+    return schema if isinstance(schema, tuple) and schema else None
 
 
 @dataclass(frozen=True)
 class Signature:
     inputs: Schema
     outputs: Schema | None = None
+    params: ParamSchema | None = None
 
     @property
     def column_names(self) -> list[str] | None:
-        if isinstance(self.inputs, TensorSpec):
+        cols = column_specs(self.inputs)
+        if cols is None:
             return None
-        names = [c.name for c in self.inputs]
+        names = [c.name for c in cols]
         return [n for n in names if n is not None] if all(n is not None for n in names) else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inputs": _schema_to_list(self.inputs), "outputs": _schema_to_list(self.outputs)}
+        d: dict[str, Any] = {"inputs": _schema_to_list(self.inputs), "outputs": _schema_to_list(self.outputs)}
+        if self.params is not None:
+            d["params"] = [p.to_dict() for p in self.params]
+        return d
 
     def to_mlflow(self) -> dict[str, Any]:
         """The MLmodel form: each schema as a JSON string, as MLflow writes it."""
         return {
-            "inputs": json.dumps(_schema_to_list(self.inputs)),
-            "outputs": json.dumps(_schema_to_list(self.outputs)) if self.outputs is not None else None,
-            "params": None,
+            "inputs": json.dumps(_schema_to_list(self.inputs, mlflow=True)),
+            "outputs": json.dumps(_schema_to_list(self.outputs, mlflow=True)) if self.outputs is not None else None,
+            "params": json.dumps([p.to_dict() for p in self.params]) if self.params is not None else None,
         }
 
     @classmethod
@@ -86,20 +241,19 @@ class Signature:
         inputs = _schema_from(data["inputs"], f"{where}.inputs")
         if inputs is None:
             raise InvalidInputError(f"{where}.inputs: must not be empty.")
-        return cls(inputs, _schema_from(data.get("outputs"), f"{where}.outputs"))
+        outputs = _schema_from(data.get("outputs"), f"{where}.outputs")
+        return cls(inputs, outputs, _params_from(data.get("params"), f"{where}.params"))
 
 
-def _schema_to_list(schema: Schema | None) -> list[dict[str, Any]] | None:
+def _schema_to_list(schema: Schema | None, mlflow: bool = False) -> list[dict[str, Any]] | None:
     if schema is None:
         return None
     if isinstance(schema, TensorSpec):
         return [schema.to_dict()]
-    return [c.to_dict() for c in schema]
+    return [c.to_dict(mlflow) for c in schema]
 
 
-def _schema_from(raw: object, where: str) -> Schema | None:
-    if raw is None:
-        return None
+def _json_list(raw: object, where: str, what: str) -> list[Any]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
@@ -108,26 +262,174 @@ def _schema_from(raw: object, where: str) -> Schema | None:
         except (ValueError, RecursionError):  # an integer of thousands of digits; nesting deeper than Python recurses
             raise InvalidInputError(f"{where}: JSON too large or too deeply nested to be a schema.") from None
     if not isinstance(raw, list) or not raw:
-        raise InvalidInputError(f"{where}: expected a non-empty list of column or tensor specs.")
-    if all(isinstance(s, dict) and s.get("type") == "tensor" for s in raw):
-        spec = raw[0].get("tensor-spec")
-        shape = spec.get("shape") if isinstance(spec, dict) else None
-        if not isinstance(spec, dict) or not isinstance(spec.get("dtype"), str) or not isinstance(shape, list):
-            raise InvalidInputError(f"{where}: tensor spec needs 'dtype' (text) and 'shape' (a list).")
-        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= -1 for n in shape):
-            raise InvalidInputError(f"{where}: tensor shape must be a list of sizes (-1 for any), got {shape!r:.60}.")
-        return TensorSpec(spec["dtype"], tuple(shape))
-    cols = []
-    for i, s in enumerate(raw):
-        if not isinstance(s, dict) or s.get("type") not in COLUMN_TYPES:
-            raise InvalidInputError(f"{where}[{i}]: type must be one of {', '.join(COLUMN_TYPES)}.")
-        name, required = s.get("name"), s.get("required", True)
-        if name is not None and not isinstance(name, str):
-            raise InvalidInputError(f"{where}[{i}]: column name must be a string.")
-        if not isinstance(required, bool):
-            raise InvalidInputError(f"{where}[{i}]: 'required' must be true or false.")
-        cols.append(ColSpec(s["type"], name, required))
-    return tuple(cols)
+        raise InvalidInputError(f"{where}: expected a non-empty list of {what}.")
+    return raw
+
+
+def _schema_from(raw: object, where: str) -> Schema | None:
+    if raw is None:
+        return None
+    specs = _json_list(raw, where, "column or tensor specs")
+    tensors = [isinstance(s, dict) and s.get("type") == "tensor" for s in specs]
+    if any(tensors) and not all(tensors):
+        raise InvalidInputError(f"{where}: a schema is either all columns or all tensors, not a mix.")
+    if all(tensors):
+        found = tuple(_tensor_from(s, f"{where}[{i}]") for i, s in enumerate(specs))
+        if len(found) == 1:
+            return found[0]
+        names = [t.name for t in found]
+        if None in names or len(set(names)) != len(names):
+            raise InvalidInputError(f"{where}: several tensors must each have a different name.")
+        return TensorSchema(found)
+    return tuple(_colspec_from(s, f"{where}[{i}]") for i, s in enumerate(specs))
+
+
+def _tensor_from(s: dict[str, Any], where: str) -> TensorSpec:
+    spec = s.get("tensor-spec")
+    shape = spec.get("shape") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not isinstance(spec.get("dtype"), str) or not isinstance(shape, list):
+        raise InvalidInputError(f"{where}: tensor spec needs 'dtype' (text) and 'shape' (a list).")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= -1 for n in shape):
+        raise InvalidInputError(f"{where}: tensor shape must be a list of sizes (-1 for any), got {shape!r:.60}.")
+    name = s.get("name")
+    if name is not None and not isinstance(name, str):
+        raise InvalidInputError(f"{where}: tensor name must be a string.")
+    return TensorSpec(spec["dtype"], tuple(shape), name)
+
+
+def _colspec_from(s: object, where: str) -> ColSpec:
+    if not isinstance(s, dict):
+        raise InvalidInputError(f"{where}: expected a column spec (a mapping with 'type').")
+    name, required = s.get("name"), s.get("required", True)
+    if name is not None and not isinstance(name, str):
+        raise InvalidInputError(f"{where}: column name must be a string.")
+    if not isinstance(required, bool):
+        raise InvalidInputError(f"{where}: 'required' must be true or false.")
+    return ColSpec.of(_type_from(s, where), name, required)
+
+
+def _type_from(s: object, where: str, depth: int = 0) -> DataType:
+    """A type from MLflow's JSON: ``{"type": "double"}`` or a nested array, map or object."""
+    kind = s.get("type") if isinstance(s, dict) else None
+    if not isinstance(s, dict) or kind not in COLUMN_TYPES:
+        raise InvalidInputError(f"{where}: type must be one of {', '.join(COLUMN_TYPES)}.")
+    if depth > 32:
+        raise InvalidInputError(f"{where}: types nested more than 32 deep are not a schema.")
+    if kind == "array":
+        return Array(_type_from(s.get("items"), f"{where}.items", depth + 1))
+    if kind == "map":
+        return Map(_type_from(s.get("values"), f"{where}.values", depth + 1))
+    if kind == "object":
+        props = s.get("properties")
+        if not isinstance(props, dict) or not props:
+            raise InvalidInputError(f"{where}: an object type needs 'properties', a mapping of names to types.")
+        return Object(tuple(_property_from(k, v, f"{where}.properties.{k}", depth) for k, v in props.items()))
+    return str(kind)
+
+
+def _property_from(name: object, raw: object, where: str, depth: int) -> Property:
+    required = raw.get("required", True) if isinstance(raw, dict) else True
+    if not isinstance(name, str) or not isinstance(required, bool):
+        raise InvalidInputError(f"{where}: a property needs a text name and 'required' true or false.")
+    return Property(name, _type_from(raw, where, depth + 1), required)
+
+
+def _params_from(raw: object, where: str) -> ParamSchema | None:
+    if raw is None:
+        return None
+    specs = _json_list(raw, where, "param specs")
+    found = tuple(_param_from(s, f"{where}[{i}]") for i, s in enumerate(specs))
+    names = [p.name for p in found]
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"{where}: each param must have a different name.")
+    return found
+
+
+def _param_from(s: object, where: str) -> ParamSpec:
+    if not isinstance(s, dict) or not isinstance(s.get("name"), str) or "default" not in s:
+        raise InvalidInputError(f"{where}: a param spec needs 'name' (text), 'type' and 'default'.")
+    kind = s.get("type", s.get("dtype"))  # MLflow still reads its old 'dtype' key
+    if kind not in PARAM_TYPES:
+        raise InvalidInputError(f"{where}: param type must be one of {', '.join(PARAM_TYPES)}.")
+    ptype = _type_from({**s, "type": kind}, where) if kind == "object" else str(kind)
+    assert isinstance(ptype, str | Object)
+    shape = s.get("shape")
+    if shape is not None and shape != [-1]:
+        raise InvalidInputError(f"{where}: param shape must be null (a single value) or [-1] (a list).")
+    spec = ParamSpec(s["name"], ptype, s["default"], (-1,) if shape is not None else None)
+    spec.check(spec.default)  # as MLflow, a default must be a valid value
+    return spec
+
+
+# -- values (params, and the items of array, map and object columns) ----------
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar or array as the Python value or list it holds (no numpy import)."""
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return value.tolist()
+    return value
+
+
+def _to_datetime(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"got {value!r:.60}, which is not a date or an ISO 8601 time")
+
+
+_SCALAR_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "boolean": lambda v: v if isinstance(v, bool) else None,
+    "integer": lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None,
+    "long": lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None,
+    "float": lambda v: float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None,
+    "double": lambda v: float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None,
+    "string": lambda v: v if isinstance(v, str) else None,
+    "binary": lambda v: v if isinstance(v, bytes | bytearray | str) else None,
+}
+
+
+def check_value(value: Any, t: DataType, where: str) -> Any:
+    """``value`` checked against ``t`` (MLflow's conversions: ints widen to
+    floats, ISO text parses as a datetime); None passes, as in MLflow.
+    :class:`InvalidInputError` names ``where`` and what was wrong."""
+    value = _plain(value)
+    if value is None or t == "any":
+        return value
+    if isinstance(t, Array):
+        if not isinstance(value, list | tuple):
+            raise InvalidInputError(f"{where} expects an array of {t.items}, got {value!r:.60}.")
+        return [check_value(v, t.items, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(t, Map | Object):
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise InvalidInputError(f"{where} expects a mapping with text keys ({t}), got {value!r:.60}.")
+        if isinstance(t, Map):
+            return {k: check_value(v, t.values, f"{where}[{k!r}]") for k, v in value.items()}
+        return _check_object(value, t, where)
+    if t == "datetime":
+        try:
+            return _to_datetime(value)
+        except ValueError as exc:
+            raise InvalidInputError(f"{where} expects a datetime: {exc}.") from None
+    checked = _SCALAR_CHECKS[t](value)
+    if checked is None:
+        raise InvalidInputError(f"{where} expects a {t} value, got {type(value).__name__} {value!r:.60}.")
+    return checked
+
+
+def _check_object(value: dict[str, Any], t: Object, where: str) -> dict[str, Any]:
+    known = {p.name: p for p in t.properties}
+    extra = [k for k in value if k not in known]
+    if extra:
+        raise InvalidInputError(f"{where} has properties the schema does not define: {', '.join(map(repr, extra))}.")
+    missing = [p.name for p in t.properties if p.required and p.name not in value]
+    if missing:
+        raise InvalidInputError(f"{where} is missing required properties: {', '.join(map(repr, missing))}.")
+    return {k: check_value(v, known[k].type, f"{where}.{k}") for k, v in value.items()}
 
 
 # -- inference -----------------------------------------------------------------
@@ -213,9 +515,9 @@ def rows_as_array(data: Rows, cols: tuple[ColSpec, ...]) -> Any:
     import numpy as np
 
     kind = cols[0].type
-    kinds = _NUMERIC_KINDS.get(kind)
-    if kinds is None or not data.data:
+    if not isinstance(kind, str) or kind not in _NUMERIC_KINDS or not data.data:
         return None
+    kinds = _NUMERIC_KINDS[kind]
     position = {name: i for i, name in enumerate(data.columns)}
     picks = []
     for c in cols:
@@ -293,7 +595,7 @@ def enforce_columns(data: Any, cols: tuple[ColSpec, ...] | list[ColSpec]) -> Any
     for spec, name in zip(cols, names, strict=True):
         if name not in present:
             continue
-        out[name] = _convert(frame[name], spec.type, name)
+        out[name] = _convert(frame[name], spec.data_type, name)
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -323,13 +625,15 @@ def _same_numeric_type(frame: Any, names: list[str], cols: Any) -> Any:
     return pd.DataFrame(frame.to_numpy(dtype=target), columns=names, index=frame.index)
 
 
-def _convert(col: Any, kind: str, name: str) -> Any:
+def _convert(col: Any, kind: DataType, name: str) -> Any:
     import numpy as np
     import pandas as pd
 
     def refuse(detail: str) -> InvalidInputError:
         return InvalidInputError(f"Column {name!r} expects {kind} values: {detail}.")
 
+    if isinstance(kind, Array | Map | Object):
+        return col.map(lambda v: check_value(v, kind, f"Column {name!r}"))
     try:
         if kind in ("double", "float"):
             if col.dtype.kind in "fiub":
@@ -385,9 +689,81 @@ def enforce_tensor(data: Any, spec: TensorSpec) -> Any:
     return arr
 
 
+def enforce_tensors(data: Any, specs: TensorSchema) -> dict[str, Any]:
+    """Several named tensors: a mapping (or a table's columns) of name -> array,
+    each checked against its spec; extra names are dropped, as in MLflow."""
+    import pandas as pd
+
+    if isinstance(data, Rows):
+        data = data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        data = {str(c): data[c].to_numpy() for c in data.columns}
+    names = [str(s.name) for s in specs]
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            f"The model expects named tensors {', '.join(map(repr, names))}: pass a mapping of name to array."
+        )
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise InvalidInputError(
+            f"Input is missing tensor(s) {', '.join(map(repr, missing))}; the model expects {names}."
+        )
+    out = {}
+    for spec, name in zip(specs, names, strict=True):
+        try:
+            out[name] = enforce_tensor(data[name], spec)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"Tensor {name!r}: {exc}") from None
+    return out
+
+
 def enforce(signature: Signature, data: Any) -> Any:
     """Input checked and converted against ``signature``; raises
     :class:`InvalidInputError` naming the first problem."""
-    if isinstance(signature.inputs, TensorSpec):
-        return enforce_tensor(data, signature.inputs)
-    return enforce_columns(data, signature.inputs)
+    inputs = signature.inputs
+    if isinstance(inputs, TensorSpec):
+        return enforce_tensor(data, inputs)
+    cols = column_specs(inputs)
+    if cols is not None:
+        return enforce_columns(data, cols)
+    assert isinstance(inputs, TensorSchema)
+    return enforce_tensors(data, inputs)
+
+
+def enforce_params(params: ParamSchema | None, given: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The params a model receives, as MLflow decides them: without a params
+    schema none (given ones are ignored, with a warning); with one, each given
+    param checked against its spec, the rest filled with their defaults, and
+    names the schema does not know ignored with a warning. Raises
+    :class:`InvalidInputError` naming every invalid param."""
+    if given is not None and not isinstance(given, dict):
+        raise InvalidInputError(f"params must be a mapping of names to values, got {type(given).__name__}.")
+    if params is None:
+        if given:
+            log.warning(
+                "params can only be given at inference if the model signature defines a params schema; "
+                "this model does not, so these are ignored: %s",
+                ", ".join(map(str, given)),
+            )
+        return None
+    given = {str(k): v for k, v in (given or {}).items()}
+    known = {p.name for p in params}
+    ignored = [k for k in given if k not in known]
+    if ignored:
+        log.warning(
+            "Unrecognized params %s are ignored; the model's params schema defines %s.",
+            ", ".join(map(repr, ignored)),
+            ", ".join(map(repr, sorted(known))),
+        )
+    out, problems = {}, []
+    for spec in params:
+        if spec.name not in given:
+            out[spec.name] = spec.check(spec.default)  # as a given value would be: a datetime parsed
+            continue
+        try:
+            out[spec.name] = spec.check(given[spec.name])
+        except InvalidInputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InvalidInputError("Invalid params: " + " ".join(problems))
+    return out

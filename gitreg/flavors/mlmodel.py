@@ -30,9 +30,29 @@ _PATH_KEYS = {
 class MLModel:
     flavors: dict[str, dict[str, Any]]
     signature: Signature | None = None
-    input_example: str | None = None
+    input_example: str | None = None  # the example's path, from input_example_info
     run_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # MLmodel's saved_input_example_info as written (how to read the example back)
+    input_example_info: dict[str, Any] | None = None
+
+    @classmethod
+    def example_fields(cls, example: str | dict[str, Any] | None) -> dict[str, Any]:
+        """The ``input_example`` and ``input_example_info`` arguments for an
+        example given by its path or by its ``saved_input_example_info``."""
+        if isinstance(example, dict):
+            path = example.get("artifact_path")
+            return {"input_example": path if isinstance(path, str) else None, "input_example_info": example}
+        return {"input_example": example, "input_example_info": None}
+
+    def load_input_example(self, directory: Path) -> Any:
+        """The saved input example as MLflow's ``Model.load_input_example``
+        returns it (a DataFrame for a table), or None when there is none."""
+        from gitreg.flavors.examples import read_example
+
+        if self.input_example is None:
+            return None
+        return read_example(directory, self.input_example_info or {"artifact_path": self.input_example})
 
     @property
     def flavor(self) -> str:
@@ -55,7 +75,9 @@ class MLModel:
         }
         if self.signature is not None:
             data["signature"] = self.signature.to_mlflow()
-        if self.input_example:
+        if self.input_example_info is not None:
+            data["saved_input_example_info"] = self.input_example_info
+        elif self.input_example:
             data["saved_input_example_info"] = {"artifact_path": self.input_example, "type": "json_object"}
         if self.metadata:
             data["metadata"] = self.metadata
@@ -101,11 +123,20 @@ class MLModel:
         if not isinstance(flavors, dict) or not all(isinstance(v, dict) for v in flavors.values()):
             raise InvalidInputError(f"{where}: 'flavors' must be a mapping of flavor names to mappings.")
         sig = Signature.from_dict(d["signature"], f"{where}: signature") if d.get("signature") else None
-        example = (d.get("saved_input_example_info") or {}).get("artifact_path")
+        info = d.get("saved_input_example_info")
+        info = info if isinstance(info, dict) else None
+        example = (info or {}).get("artifact_path")
         raw_meta = d.get("metadata")
         meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         run_id = d.get("run_id")
-        return cls(flavors, sig, example if isinstance(example, str) else None, str(run_id) if run_id else None, meta)
+        return cls(
+            flavors,
+            sig,
+            example if isinstance(example, str) else None,
+            str(run_id) if run_id else None,
+            meta,
+            info if isinstance(example, str) else None,
+        )
 
 
 def python_artifact(value: object) -> object:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from gitreg.signature import Signature
 MODEL_FILE = "python_model.pkl"
 SERIALIZATION = "cloudpickle"  # the python_model is always a cloudpickle
 ARTIFACTS_DIR = "artifacts"
+log = logging.getLogger("gitreg")
 
 
 class PythonModel:
@@ -45,7 +47,7 @@ def save(
     *,
     artifacts: dict[str, str] | None = None,
     signature: Signature | None = None,
-    input_example: str | None = None,
+    input_example: str | dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     run_id: str | None = None,
 ) -> MLModel:
@@ -80,7 +82,7 @@ def save(
             }
         },
         signature=signature,
-        input_example=input_example,
+        **MLModel.example_fields(input_example),
         run_id=run_id,
         metadata=metadata or {},
     )
@@ -88,19 +90,36 @@ def save(
     return mlmodel
 
 
+def takes_params(predict: Any) -> bool:
+    """Whether ``predict`` names a ``params`` argument (``**params`` does not
+    count), MLflow's test for passing inference params to a model."""
+    try:
+        arg = inspect.signature(predict).parameters.get("params")
+    except (TypeError, ValueError):
+        return False
+    return arg is not None and arg.kind != inspect.Parameter.VAR_KEYWORD
+
+
 class LoadedPythonModel:
+    """A PythonModel behind the flavor-independent predict interface; also
+    what ``mlflow.pyfunc.load_model`` wraps (via :func:`gitreg.pyfunc._load_pyfunc`)."""
+
     def __init__(self, model: Any, context: PythonModelContext) -> None:
         self.raw = model
         self.context = context
         self.input_columns: list[str] | None = None
-        try:
-            self._takes_params = "params" in inspect.signature(model.predict).parameters
-        except (TypeError, ValueError):
-            self._takes_params = False
+        self._takes_params = takes_params(model.predict)
+
+    @property
+    def python_model(self) -> Any:
+        """The PythonModel instance (what MLflow's ``unwrap_python_model`` returns)."""
+        return self.raw
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         if self._takes_params:
             return self.raw.predict(self.context, data, params=params)
+        if params:
+            log.warning("The model's predict does not take params; these are ignored: %s", ", ".join(map(str, params)))
         return self.raw.predict(self.context, data)
 
 

@@ -32,7 +32,7 @@ def save(
     directory: Path,
     *,
     signature: Signature | None = None,
-    input_example: str | None = None,
+    input_example: str | dict[str, Any] | None = None,
     serialization_format: str = "cloudpickle",
     metadata: dict[str, Any] | None = None,
     run_id: str | None = None,
@@ -76,7 +76,7 @@ def save(
             },
         },
         signature=signature,
-        input_example=input_example,
+        **MLModel.example_fields(input_example),
         run_id=run_id,
         metadata=metadata or {},
     )
@@ -93,8 +93,8 @@ class LoadedEstimator:
         self.input_columns = [str(n) for n in names] if names is not None else None
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        if params:
-            return self.raw.predict(data, **params)
+        """``params`` never reach the estimator: MLflow's sklearn flavor takes
+        them (so a params schema is allowed) and ignores them, and so does this."""
         return self.raw.predict(data)
 
 

@@ -276,3 +276,13 @@ def test_v2_refuses_the_binary_tensor_extension(seeded: Registry, env: dict[str,
             {"Content-Type": "application/octet-stream", "Inference-Header-Content-Length": "14"},
         )
     assert resp.status == 415 and "binary tensor data extension" in resp.json()["error"]
+
+
+def test_v2_metadata_lists_each_named_tensor_of_a_several_tensor_signature() -> None:
+    from gitreg.server.v2.tensors import TensorMeta, input_tensors, output_tensors
+    from gitreg.signature import Signature, TensorSchema, TensorSpec
+
+    two = TensorSchema((TensorSpec("float64", (-1, 2), "image"), TensorSpec("int64", (-1,), "mask")))
+    signature = Signature(inputs=two, outputs=TensorSchema((TensorSpec("float32", (-1, 3), "scores"),)))
+    assert input_tensors(signature) == [TensorMeta("image", "FP64", (-1, 2)), TensorMeta("mask", "INT64", (-1,))]
+    assert output_tensors(signature) == [TensorMeta("scores", "FP32", (-1, 3))]

@@ -35,7 +35,7 @@ with require("serve"):
 
 from gitreg.errors import InvalidInputError
 from gitreg.server.payload import excerpt, json_type
-from gitreg.signature import ColSpec, Rows, Signature, TensorSpec
+from gitreg.signature import ColSpec, Rows, Signature, TensorSchema, TensorSpec
 
 __all__ = [
     "DATATYPES",
@@ -156,6 +156,8 @@ def input_tensors(signature: Signature | None) -> list[TensorMeta]:
     if isinstance(signature.inputs, TensorSpec):
         spec = signature.inputs
         return [TensorMeta(DEFAULT_INPUT, _spec_datatype(spec.dtype), spec.shape)]
+    if isinstance(signature.inputs, TensorSchema):
+        return [TensorMeta(str(t.name), _spec_datatype(t.dtype), t.shape) for t in signature.inputs]
     columns = _named_columns(signature)
     if columns is not None:
         return [TensorMeta(str(c.name), _COLUMN_DATATYPE.get(c.type, "BYTES"), (-1,)) for c in columns]
@@ -177,6 +179,8 @@ def output_tensors(signature: Signature | None) -> list[TensorMeta]:
         return []
     if isinstance(outputs, TensorSpec):
         return [TensorMeta(DEFAULT_OUTPUT, _spec_datatype(outputs.dtype), outputs.shape)]
+    if isinstance(outputs, TensorSchema):
+        return [TensorMeta(str(t.name), _spec_datatype(t.dtype), t.shape) for t in outputs]
     if len(outputs) == 1 or not all(c.name for c in outputs):
         types = {_COLUMN_DATATYPE.get(c.type, "BYTES") for c in outputs}
         name = _single_output_name(signature)
