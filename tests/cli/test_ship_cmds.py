@@ -26,7 +26,7 @@ def gitreg(registry: Registry, env: dict[str, str], *args: str) -> testing.subpr
 def test_export_prints_one_line_saying_what_was_written(seeded: Registry, env: dict[str, str], tmp_path: Path) -> None:
     out = gitreg(seeded, env, "export", "models:/LogisticRegression/1", str(tmp_path / "out"))
     assert out.returncode == 0, out.stderr
-    assert out.stdout == (f"Exported LogisticRegression version 1 (6 files, gitreg format) to {tmp_path / 'out'}.\n")
+    assert out.stdout == (f"Exported LogisticRegression version 1 (7 files, gitreg format) to {tmp_path / 'out'}.\n")
     js = gitreg(seeded, env, "export", "models:/LogisticRegression/1", str(tmp_path / "js"), "--json")
     assert json.loads(js.stdout)["files"] == sorted(p.name for p in (tmp_path / "js").iterdir())
 
