@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gitreg.entities import ModelVersion, RegisteredModel
     from gitreg.locate import get_registry, set_registry
     from gitreg.registry import Registry
+    from gitreg.registry.modelinfo import ModelInfo, get_model_info
     from gitreg.runs import active_run, end_run, log_metric, log_metrics, log_param, log_params, set_tag, start_run
     from gitreg.signature import Signature
 
@@ -34,11 +35,14 @@ _LAZY = {
         for name in ("active_run", "end_run", "log_metric", "log_metrics", "log_param", "log_params", "set_tag")
     },
     "start_run": "gitreg.runs",
+    "get_model_info": "gitreg.registry.modelinfo",
+    "ModelInfo": "gitreg.registry.modelinfo",
 }
 
 __all__ = [
     "Client",
     "GitregError",
+    "ModelInfo",
     "ModelVersion",
     "RegisteredModel",
     "Registry",
@@ -46,6 +50,7 @@ __all__ = [
     "__version__",
     "active_run",
     "end_run",
+    "get_model_info",
     "get_registry",
     "infer_signature",
     "init",
