@@ -62,9 +62,12 @@ class ModelMetadata:
         }
 
 
-def materialized(parsed: uris.ModelURI, registry: str | os.PathLike[str] | Registry | None = None) -> Path:
-    """The verified local directory of a registry URI's version."""
-    path, _, _ = locate(parsed, registry)
+def materialized(
+    parsed: uris.ModelURI, registry: str | os.PathLike[str] | Registry | None = None, *, verify: bool = False
+) -> Path:
+    """The verified local directory of a registry URI's version (``verify``: hash every
+    cached byte again, not only the files' status; see :func:`gitreg.cache.check_cached`)."""
+    path, _, _ = locate(parsed, registry, verify=verify)
     return path
 
 
@@ -92,7 +95,11 @@ def locate(
     require_signed: bool = False,
     trusted_types: Sequence[str] | None = None,
     allow_pickle: bool | None = None,
+    *,
+    verify: bool = False,
 ) -> tuple[Path, ModelMetadata, Loading]:
+    """Where ``parsed``'s files are, what it is, and how it may be loaded. A registry version is
+    materialised, or its cache entry checked; ``verify`` re-hashes every byte of a cached one."""
     from gitreg import runs
     from gitreg.locate import open_registry
 
@@ -135,7 +142,7 @@ def locate(
         raw = read_artifact(reg.store, ref.tree, m, MLMODEL, label)
         if raw is not None:
             check_allowed(MLModel.from_yaml(raw, f"{loading.label}: {MLMODEL}"), m.flavor, loading)
-    path = materialize(reg.store, ref.tree, m, label)
+    path = materialize(reg.store, ref.tree, m, label, verify=verify)
     meta = ModelMetadata(
         ref.name, ref.version, resolved.via, ref.commit, ref.tag, ref.tree, m.flavor, m.signature,
         m.provenance.run_id, str(path), now, str(parsed),

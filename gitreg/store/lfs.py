@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitreg.errors import GitError
-from gitreg.store import process
+from gitreg.store import process, progress
+from gitreg.store.objects import changed_while_stored
 
 if TYPE_CHECKING:
     from gitreg.store.repo import GitStore
@@ -57,26 +58,40 @@ def object_path(store: GitStore, sha256: str) -> Path:
 
 def store_file(store: GitStore, source: Path) -> tuple[str, str, int]:
     """Put ``source`` in the LFS object store and a pointer blob in git;
-    return (pointer blob oid, sha256, size). The same bytes are stored once."""
-    h = hashlib.sha256()
-    size = 0
-    with open(source, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    sha = h.hexdigest()
-    dest = object_path(store, sha)
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
-        os.close(fd)
-        try:
-            shutil.copyfile(source, tmp)
+    return (pointer blob oid, sha256, size). The same bytes are stored once.
+
+    One pass reads, hashes and copies the file into git-lfs's ``lfs/tmp``,
+    then renames the copy to the name its bytes hashed to (or drops it if
+    that object is already there), so an object always matches its name,
+    even if the file changes meanwhile."""
+    size = source.stat().st_size
+    tmp_dir = store.git_dir / "lfs" / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="gitreg-")
+    try:
+        h = hashlib.sha256()
+        with (
+            os.fdopen(fd, "wb") as out,
+            open(source, "rb") as fh,
+            progress.task(progress.WRITE, source.name, size) as task,
+        ):
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+                task.advance(len(chunk))
+        if task.done != size:
+            raise changed_while_stored(source)
+        sha = h.hexdigest()
+        dest = object_path(store, sha)
+        if dest.exists():
+            os.unlink(tmp)
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return store.write_blob(Pointer(sha, size).encode()), sha, size
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return store.write_blob(Pointer(sha, task.done).encode()), sha, task.done
 
 
 def installed() -> bool:
@@ -98,9 +113,13 @@ def _git_lfs(store: GitStore, args: Sequence[str], *, input: bytes | None = None
     try:
         return process.run([f"--git-dir={store.git_dir}", "lfs", *args], input=input, local=False)
     except process.GitFailed as exc:
-        lines = [ln.strip() for ln in exc.stderr.splitlines() if ln.strip()]
-        detail = next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "no output")
-        raise GitError(f"git lfs {args[0]} failed: {detail}") from None
+        raise GitError(f"git lfs {args[0]} failed: {_detail(exc.stderr)}") from None
+
+
+def _detail(stderr: str) -> str:
+    """The line of git-lfs's ``stderr`` that says what went wrong."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    return next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "no output")
 
 
 def push_objects(store: GitStore, remote: str, sha256s: Sequence[str]) -> None:
@@ -109,13 +128,32 @@ def push_objects(store: GitStore, remote: str, sha256s: Sequence[str]) -> None:
         _git_lfs(store, ["push", "--object-id", remote, *sha256s])
 
 
+def _smudge(store: GitStore, pointer: Pointer, path_hint: str) -> None:
+    """Have git-lfs fetch ``pointer``'s object into the store (``git lfs smudge``, which keeps it).
+    Smudge prints the whole content: it is read in chunks and dropped, never held whole."""
+    require_installed("This registry stores large artifacts with Git LFS")
+    proc = process.start([f"--git-dir={store.git_dir}", "lfs", "smudge", "--", path_hint], stdin=True)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    with progress.task(progress.FETCH, path_hint.rpartition("/")[2], pointer.size) as task:
+        try:
+            proc.stdin.write(pointer.encode())
+            proc.stdin.close()
+        except BrokenPipeError:  # it failed at once: its stderr says why
+            pass
+        while chunk := proc.stdout.read(_CHUNK):
+            task.advance(len(chunk))
+    stderr = proc.stderr.read().decode(errors="replace")
+    if proc.wait() != 0:
+        raise GitError(f"git lfs smudge failed: {_detail(stderr)}")
+
+
 def open_object(store: GitStore, pointer: Pointer, path_hint: str) -> Path:
     """The local file of ``pointer``, downloaded from the store's ``origin``
     if absent (git-lfs's smudge does the transfer and keeps the object)."""
     local = object_path(store, pointer.sha256)
     if not local.exists():
         try:
-            _git_lfs(store, ["smudge", "--", path_hint], input=pointer.encode())
+            _smudge(store, pointer, path_hint)
         except LFSMissingError:
             raise
         except GitError as exc:

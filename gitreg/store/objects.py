@@ -15,12 +15,12 @@ import os
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitreg.errors import StorageError, storage_error
-from gitreg.store import locks
+from gitreg.errors import InvalidInputError, StorageError, storage_error
+from gitreg.store import locks, progress
 
 MODE_TREE = "40000"
 MODE_FILE = "100644"
@@ -28,6 +28,8 @@ MODE_EXEC = "100755"
 MODE_LINK = "120000"
 MODE_GITLINK = "160000"  # a submodule's commit: not an object of this repository
 _CHUNK = 1 << 20
+_SAMPLE = 64 << 10  # bytes read at each of a big file's sample points
+_WORTH_COMPRESSING = 0.9  # level 1 must save 10% on the samples, else store them
 TMP_OBJ = "tmp_obj_"
 TMP_PACK = ("tmp_pack_", "tmp_idx_")
 _swept: set[Path] = set()  # directories this process has already cleaned
@@ -116,48 +118,80 @@ class LooseObjectWriter:
         return oid
 
     def write_file(self, source: Path) -> tuple[str, str, int]:
-        """Store a file as a blob, streaming; return (oid, sha256, size)."""
+        """Store a file as a blob, streaming (never whole in memory); return (oid, sha256, size).
+
+        One pass reads, hashes and writes it into a temporary object, renamed
+        to the id its bytes hashed to (or dropped if the object is already
+        there), so what is stored always matches its name, even if the file
+        changes meanwhile. Content that does not compress is stored without
+        deflating it (zlib level 0, still a valid loose object): compressing
+        random bytes took most of a registration and saved nothing."""
         size = source.stat().st_size
-        sha1 = hashlib.sha1(f"blob {size}\0".encode())
-        sha256 = hashlib.sha256()
-        with open(source, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                sha1.update(chunk)
-                sha256.update(chunk)
-        oid = sha1.hexdigest()
-        path = self._path(oid)
-        if not path.exists():
-            comp = zlib.compressobj(1 if size > _CHUNK else 6)
+        header = f"blob {size}\0".encode()
+        sha1, sha256 = hashlib.sha1(header), hashlib.sha256()
+        level = compression_level(source, size)
 
-            def chunks() -> Iterable[bytes]:
-                yield comp.compress(f"blob {size}\0".encode())
-                with open(source, "rb") as fh:
-                    while chunk := fh.read(_CHUNK):
-                        yield comp.compress(chunk)
-                yield comp.flush()
+        def chunks() -> Iterator[bytes]:
+            comp = zlib.compressobj(level)
+            yield comp.compress(header)
+            with progress.task(progress.WRITE, source.name, size) as task, open(source, "rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    sha1.update(chunk)
+                    sha256.update(chunk)
+                    task.advance(len(chunk))
+                    yield comp.compress(chunk)
+            if task.done != size:
+                raise changed_while_stored(source)
+            yield comp.flush()
 
-            self._commit(path, chunks())
-        return oid, sha256.hexdigest(), size
+        self._commit(lambda: self._path(sha1.hexdigest()), chunks())
+        return sha1.hexdigest(), sha256.hexdigest(), size
 
-    def _commit(self, path: Path, chunks: Iterable[bytes]) -> None:
+    def _commit(self, path: Path | Callable[[], Path], chunks: Iterable[bytes]) -> None:
+        """Write ``chunks`` to a temporary file and rename it to ``path`` (or to what
+        ``path()`` says once every chunk is written); dropped if ``path`` exists by then."""
         _sweep_once(self.objects_dir, (TMP_OBJ,), self.objects_dir.parent)
-        tmp = None
+        tmp, target = None, path if isinstance(path, Path) else self.objects_dir / TMP_OBJ
         try:
-            path.parent.mkdir(exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.objects_dir, prefix=TMP_OBJ)
+            target = path if isinstance(path, Path) else Path(tmp)  # named in an error until its id is known
             with os.fdopen(fd, "wb") as fh:
                 for chunk in chunks:
                     fh.write(chunk)
+            target = path if isinstance(path, Path) else path()
+            if target.exists():
+                os.unlink(tmp)
+                return
+            target.parent.mkdir(exist_ok=True)
             os.chmod(tmp, 0o444)
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except BaseException as exc:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-            refused = _refused_write(exc, self.objects_dir, path)
+            refused = _refused_write(exc, self.objects_dir, target)
             if refused is not None:
                 raise refused from exc
             raise
+
+
+def changed_while_stored(source: Path) -> InvalidInputError:
+    """The refusal for a file whose size changed while it was being stored."""
+    return InvalidInputError(f"{source} changed while it was being stored; register it again once it is written.")
+
+
+def compression_level(source: Path, size: int) -> int:
+    """The zlib level to store ``source`` at: 6 for a small file; for a big one
+    1, or 0 (stored, not deflated) when samples from its start, middle and end
+    shrink by less than :data:`_WORTH_COMPRESSING` at level 1 (pickled weights,
+    archives, images: bytes that do not compress)."""
+    if size <= _CHUNK:
+        return 6
+    with open(source, "rb") as fh:
+        sample = fh.read(_SAMPLE * 4)
+        for at in (size // 2, size - _SAMPLE):
+            sample += os.pread(fh.fileno(), _SAMPLE, at)
+    return 1 if len(zlib.compress(sample, 1)) < len(sample) * _WORTH_COMPRESSING else 0
 
 
 def _refused_write(exc: BaseException, objects_dir: Path, target: Path) -> StorageError | None:

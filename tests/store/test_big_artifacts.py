@@ -18,6 +18,7 @@ from gitreg.config import DEFAULT_LFS_THRESHOLD, MAX_PLAIN_BLOB
 from gitreg.pyfunc import materialized
 from gitreg.registry import Package, Registry
 from gitreg.store import lfs
+from gitreg.store.objects import compression_level
 from gitreg.uri import parse
 
 
@@ -142,3 +143,21 @@ def test_registering_and_materialising_do_not_hold_an_artifact_in_memory(
     ).stdout.split()
     assert int(out[0]) == size
     assert int(out[1]) < bound, f"peak RSS grew by {int(out[1]):,} bytes for a {size:,}-byte artifact"
+
+
+def test_incompressible_content_is_stored_without_deflating_and_git_reads_it(
+    bare_registry: Registry, tmp_path: Path
+) -> None:
+    """zlib level 0 for bytes that do not compress (deflating them cost most of a registration and
+    saved nothing): git reads the object back and fsck accepts it; compressible content is deflated."""
+    random, zeros = tmp_path / "random.bin", tmp_path / "zeros.bin"
+    random.write_bytes(os.urandom(3 << 20))
+    zeros.write_bytes(bytes(3 << 20))
+    assert (compression_level(random, 3 << 20), compression_level(zeros, 3 << 20)) == (0, 1)
+    for source, at_most in ((random, (3 << 20) + 1024), (zeros, 64 << 10)):
+        oid, _, size = bare_registry.store.write_file(source)
+        assert size == 3 << 20
+        assert (bare_registry.path / "objects" / oid[:2] / oid[2:]).stat().st_size < at_most
+        shown = subprocess.run(["git", "-C", str(bare_registry.path), "cat-file", "blob", oid], capture_output=True)
+        assert shown.stdout == source.read_bytes()
+    git(bare_registry.path, "fsck", "--strict", "--no-dangling")
