@@ -52,6 +52,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "predict": ("gitreg.cli.serve_cmds", "predict", "Score a JSON or CSV file offline with a model."),
     "export": ("gitreg.cli.ship_cmds", "export", "Write a verified copy of a version to a directory."),
     "dockerfile": ("gitreg.cli.ship_cmds", "dockerfile", "Print a Dockerfile for an image serving a version."),
+    "import-mlflow": (
+        "gitreg.cli.mlflow_cmds",
+        "import_mlflow",
+        "Copy an MLflow registry (models, versions, stages, aliases) into this one.",
+    ),
 }
 
 
@@ -62,7 +67,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS:
             module, attr, _ = COMMANDS[name]
-            return getattr(importlib.import_module(module), attr)
+            return with_group_options(getattr(importlib.import_module(module), attr))
         return super().get_command(ctx, name)
 
     def resolve_command(
@@ -104,6 +109,72 @@ class LazyGroup(click.Group):
             report_unexpected(exc)
 
 
+def _set_color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from gitreg.cli.output import choose_color
+
+    if value is not None:
+        ctx.color = choose_color(value)
+
+
+def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``-q``, ``-v`` or ``--traceback`` given after the subcommand: the same as before it."""
+    if not value or param.name is None:
+        return
+    other = {"quiet": "verbose", "verbose": "quiet"}.get(param.name)
+    if other is not None and ctx.meta.get(f"gitreg.{other}"):
+        raise click.UsageError(QUIET_AND_VERBOSE, ctx=ctx)
+    ctx.meta[f"gitreg.{param.name}"] = True
+    if param.name == "verbose":
+        from gitreg.cli.output import show_library_warnings
+
+        show_library_warnings(verbose=True)
+
+
+QUIET_AND_VERBOSE = "-q/--quiet and -v/--verbose ask for opposite things; give one."
+COLOR_HELP = "Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never."
+QUIET_HELP = "Print no success line (output asked for, errors and warnings stay)."
+VERBOSE_HELP = "Also show what the library logs at INFO level, on stderr."
+
+
+def _group_options() -> list[click.Option]:
+    """The group's options as a subcommand takes them (``gitreg models -q`` as ``gitreg -q models``);
+    ``-r/--registry`` is each command's own (:func:`gitreg.cli.output.registry_option`)."""
+    return [
+        click.Option(
+            ["--color"],
+            type=click.Choice(COLOR_CHOICES),
+            default=None,
+            expose_value=False,
+            callback=_set_color,
+            help=COLOR_HELP,
+        ),
+        _flag(["-q", "--quiet"], QUIET_HELP),
+        _flag(["-v", "--verbose"], VERBOSE_HELP),
+        _flag(["--traceback"], None),
+    ]
+
+
+def _flag(opts: list[str], help_text: str | None) -> click.Option:
+    return click.Option(
+        opts, is_flag=True, expose_value=False, callback=_set_flag, help=help_text, hidden=help_text is None
+    )
+
+
+def with_group_options(command: click.Command) -> click.Command:
+    """``command`` (each command of a group: ``alias set``) taking the group's options after its name,
+    once per process; an option a command already has is its own."""
+    if getattr(command, "_gitreg_group_options", False):
+        return command
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            with_group_options(sub)
+    else:
+        taken = {opt for p in command.params for opt in getattr(p, "opts", [])}
+        command.params.extend(o for o in _group_options() if not taken.intersection(o.opts))
+    command._gitreg_group_options = True  # type: ignore[attr-defined]
+    return command
+
+
 def _flush_registry_warnings() -> None:
     """What the command's writes left to say goes to stderr (through the library's logger), success or not."""
     from gitreg import locate
@@ -126,10 +197,10 @@ def _flush_registry_warnings() -> None:
     type=click.Choice(COLOR_CHOICES),
     default="auto",
     show_default=True,
-    help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never.",
+    help=COLOR_HELP,
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print no success line (output asked for, errors and warnings stay).")
-@click.option("-v", "--verbose", is_flag=True, help="Also show what the library logs at INFO level, on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
+@click.option("-v", "--verbose", is_flag=True, help=VERBOSE_HELP)
 @click.option("--traceback", is_flag=True, hidden=True, help="Show Python tracebacks (for debugging gitreg).")
 @click.version_option(package_name=DISTRIBUTION, prog_name="gitreg", message="%(prog)s %(version)s")
 @click.pass_context
@@ -142,11 +213,12 @@ def cli(ctx: click.Context, registry: str | None, color: str, quiet: bool, verbo
     from gitreg.cli.output import choose_color, show_library_warnings
 
     if quiet and verbose:
-        raise click.UsageError("-q/--quiet and -v/--verbose ask for opposite things; give one.")
+        raise click.UsageError(QUIET_AND_VERBOSE)
     ctx.color = choose_color(color)
     show_library_warnings(verbose=verbose)
     ctx.meta["gitreg.traceback"] = traceback
     ctx.meta["gitreg.quiet"] = quiet
+    ctx.meta["gitreg.verbose"] = verbose
     ctx.obj = {"registry": registry}
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitreg.cli.output import json_option, open_registry, print_json, registry_option, say, table
+from gitreg.cli.output import json_option, json_result_option, open_registry, print_json, registry_option, say, table
 
 if TYPE_CHECKING:
     from gitreg.events import State
@@ -71,6 +71,7 @@ def _detail(data: dict[str, Any]) -> str:
 @click.option("--ledger", default="default", show_default=True, help="With --url: the delivery ledger to use.")
 @click.option("--since", metavar="DATE", help="Restart the ledger at this instant and send everything since.")
 @click.option("--attempts", default=5, show_default=True, type=click.IntRange(1), help="Tries per event.")
+@json_result_option
 @registry_option
 def notify(
     url: str | None,
@@ -79,6 +80,7 @@ def notify(
     ledger: str,
     since: str | None,
     attempts: int,
+    as_json: bool,
     registry: str | None,
 ) -> None:
     """POST the events since the last notification to webhooks, as MLflow 3 does (X-MLflow-Signature,
@@ -100,9 +102,26 @@ def notify(
             raise click.UsageError("Give --url URL, or list receivers under 'webhooks:' in registry.yaml on main.")
     start = events.state_at(reg.store, uri.parse_instant(since)) if since else None
     retry = notify.DeliveryRetry(attempts=attempts)
+    sent = []
     for hook in hooks:
         result = notify.notify(reg.reader, hook, since=start, retry=retry)
+        sent.append(_delivery(hook, result))
+        if as_json:
+            continue
         if result.started:
             say(f"{hook.url}: ledger {hook.ledger!r} started at the current state; later changes will be sent.")
         else:
             say(f"{hook.url}: delivered {len(result.delivered)} event(s).")
+    if as_json:
+        print_json({"webhooks": sent})
+
+
+def _delivery(hook: Any, result: Any) -> dict[str, Any]:
+    """What ``notify --json`` says of one receiver: the events it was sent (MLflow's payloads' data)."""
+    return {
+        "url": hook.url,
+        "ledger": hook.ledger,
+        "started": result.started,
+        "delivered": [e.to_dict() for e in result.delivered],
+        "skipped": result.skipped,
+    }

@@ -122,6 +122,16 @@ def done(as_json: bool, message: str, **changed: Any) -> None:
         say(message)
 
 
+def shown_stage(raw: Any) -> str:
+    """How every command names a stage or alias it moved, in its line and its ``--json``: MLflow's
+    spelling for Staging, Production, Archived and "None", any other name (a stage registry.yaml
+    declares, an alias) as the registry keeps it, lower case, which is how ``show`` and ``models``
+    list it back. One rule, so ``promote``, ``demote``, ``rollback`` and ``alias`` agree."""
+    from gitreg.names import Stage
+
+    return Stage.parse(raw).shown
+
+
 def warn(messages: list[str]) -> None:
     for m in messages:
         click.echo(f"warning: {m}", err=True)

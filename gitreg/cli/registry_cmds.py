@@ -141,6 +141,7 @@ def register(
     SOURCE is a saved model directory (gitreg's or MLflow's, with an MLmodel
     file), a runs:/ID/PATH URI, or a pickle file of a scikit-learn estimator.
     """
+    from gitreg.cli.progress import on_terminal
     from gitreg.saving import register as do_register
 
     metric_values = {}
@@ -151,17 +152,18 @@ def register(
             raise click.BadParameter(f"{k}={v!r}: metric values must be numbers", param_hint="--metric") from None
     reg = open_registry(registry)
     reg.store.sign_commits = reg.store.sign_tags = True if sign else None  # None: follow git's *.gpgsign
-    mv = do_register(
-        source,
-        name,
-        tags=key_values(tags, "tag"),
-        description=description,
-        metrics=metric_values,
-        params=key_values(params, "param"),
-        run_id=run_id,
-        registry=reg,
-        quiet=True,
-    )
+    with on_terminal(as_json):  # hashing and writing big artifacts, on a terminal only
+        mv = do_register(
+            source,
+            name,
+            tags=key_values(tags, "tag"),
+            description=description,
+            metrics=metric_values,
+            params=key_values(params, "param"),
+            run_id=run_id,
+            registry=reg,
+            quiet=True,
+        )
     done(
         as_json,
         f"Created version '{mv.version}' of model '{mv.name}' (tag {mv.tag}, commit {mv.commit[:7]}).",
@@ -413,7 +415,7 @@ def promote(
 ) -> None:
     """Move VERSION of NAME to STAGE (Staging, Production, Archived, None, or a stage registry.yaml declares)."""
     from gitreg.names import Stage, check_version
-    from gitreg.registry.layout import stage_branch, stage_ref
+    from gitreg.registry.layout import stage_ref
 
     reg = open_registry(registry)
     reg.store.sign_commits = True if sign else None  # None: follow git's commit.gpgsign
@@ -430,38 +432,39 @@ def promote(
     before = None if target.is_none else reg.stages_of(name).get(target.name)
     head_before = None if target.is_none else reg.store.ref(stage_ref(target.name))
     mv = reg.promote(name, number, target, archive_existing=archive_existing, override_policy=override_policy)
+    _report_promotion(reg, as_json, name, mv.version, target, before, head_before)
+
+
+def _report_promotion(
+    reg: Any, as_json: bool, name: str, version: int, target: Any, before: int | None, head_before: str | None
+) -> None:
+    """Say what a direct promotion did: the stage's new head, or that nothing changed (the same
+    version, unsigned again), or that the version was signed into the stage again."""
+    from gitreg.cli.output import shown_stage
+    from gitreg.registry.layout import stage_branch, stage_ref
+
+    shown = shown_stage(target)
     if target.is_none:
-        done(
-            as_json,
-            f"Moved {name} version {mv.version} out of every stage.",
-            model=name,
-            version=mv.version,
-            stage="None",
-            changed=True,
-        )
+        message = f"Moved {name} version {version} out of every stage."
+        done(as_json, message, model=name, version=version, stage=shown, changed=True)
         return
     head = reg.store.ref(stage_ref(target.name)) or ""
-    if before == mv.version and head == head_before:
-        message = f"{name} version {mv.version} is already in {target}; nothing changed."
-    elif before == mv.version:  # the same version, promoted again as a signed commit
-        message = (
-            f"Promoted {name} version {mv.version} to {target} again "
-            f"(signed commit {head[:7]} on {stage_branch(target.name)})."
-        )
+    branch = stage_branch(target.name)
+    if before == version and head == head_before:
+        message = f"{name} version {version} is already in {shown}; nothing changed."
+    elif before == version:  # the same version, promoted again as a signed commit
+        message = f"Promoted {name} version {version} to {shown} again (signed commit {head[:7]} on {branch})."
     else:
         was = f" (was version {before})" if before else ""
-        message = (
-            f"Promoted {name} version {mv.version} to {target}{was} "
-            f"(branch {stage_branch(target.name)}, commit {head[:7]})."
-        )
+        message = f"Promoted {name} version {version} to {shown}{was} (branch {branch}, commit {head[:7]})."
     done(
         as_json,
         message,
         model=name,
-        version=mv.version,
-        stage=str(target),
+        version=version,
+        stage=shown,
         previous=before,
-        branch=stage_branch(target.name),
+        branch=branch,
         commit=head,
         changed=head != head_before,
     )
@@ -474,10 +477,10 @@ def promote(
 @registry_option
 def demote(name: str, stage: str, as_json: bool, registry: str | None) -> None:
     """Remove model NAME from STAGE, leaving the stage without a version of it."""
-    from gitreg.names import check_stage_name, display_stage
+    from gitreg.cli.output import shown_stage
 
     held = open_registry(registry).demote(name, stage)
-    shown = display_stage(check_stage_name(stage))
+    shown = shown_stage(stage)
     message = (
         f"{name} has no version in {shown}; nothing changed."
         if held is None
@@ -499,12 +502,13 @@ def alias() -> None:
 @registry_option
 def alias_set(name: str, alias_name: str, version: str, as_json: bool, registry: str | None) -> None:
     """Point ALIAS of model NAME at VERSION (an alias is any name that is not a stage)."""
+    from gitreg.cli.output import shown_stage
     from gitreg.names import check_version
 
     reg = open_registry(registry)
-    shown = alias_name.lower()
-    before = reg.stages_of(name).get(shown)
+    before = reg.stages_of(name).get(alias_name.lower())  # the library refuses a name that is no alias
     mv = reg.set_alias(name, alias_name, check_version(version))
+    shown = shown_stage(alias_name)
     done(
         as_json,
         f"Alias {shown} of {name} now names version {mv.version} (models:/{name}@{shown}).",
@@ -523,8 +527,10 @@ def alias_set(name: str, alias_name: str, version: str, as_json: bool, registry:
 @registry_option
 def alias_delete(name: str, alias_name: str, as_json: bool, registry: str | None) -> None:
     """Remove ALIAS from model NAME."""
+    from gitreg.cli.output import shown_stage
+
     held = open_registry(registry).delete_alias(name, alias_name)
-    shown = alias_name.lower()
+    shown = shown_stage(alias_name)
     done(as_json, f"Removed alias {shown} of {name} (it named version {held}).", model=name, alias=shown, previous=held)
 
 

@@ -117,10 +117,10 @@ def propose_and_report(reg: Any, name: str, version: str, stage: str, *, push: b
     """``gitreg promote --propose [--push]``: create the proposal branch, maybe push it, print one line
     (or, with ``--json``, one object)."""
     from gitreg import forge
-    from gitreg.names import display_stage
+    from gitreg.cli.output import shown_stage
 
     made = reg.propose(name, version, stage)
-    shown = display_stage(made.stage)
+    shown = shown_stage(made.stage)
     remote_registry = getattr(reg.store, "url", None) is not None
     proposed = {
         "model": name,

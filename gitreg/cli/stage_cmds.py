@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gitreg.cli.output import json_option, print_json, registry_option, say, table
+from gitreg.cli.output import done, json_option, json_result_option, print_json, registry_option, say, table
 
 
 @click.command()
@@ -20,6 +20,7 @@ from gitreg.cli.output import json_option, print_json, registry_option, say, tab
     default=None,
     help="Roll back even if the stage's policy refuses the version; REASON is recorded in the commit.",
 )
+@json_result_option
 @registry_option
 def rollback(
     name: str,
@@ -29,12 +30,13 @@ def rollback(
     push_: bool,
     sign: bool,
     override_policy: str | None,
+    as_json: bool,
     registry: str | None,
 ) -> None:
     """Move STAGE of NAME back to the version it held before (from the stage branch's first-parent
     history), as one promotion commit: the stage's policy applies."""
-    from gitreg.cli.output import open_registry
-    from gitreg.names import check_stage_name, check_version, display_stage
+    from gitreg.cli.output import open_registry, shown_stage
+    from gitreg.names import check_stage_name, check_version
     from gitreg.registry.layout import stage_branch, stage_ref
     from gitreg.registry.rollback import rollback_target
 
@@ -49,15 +51,23 @@ def rollback(
         from gitreg.cli.remote_cmds import propose_and_report
 
         _, target = rollback_target(reg.reader, name, stage, wanted)
-        propose_and_report(reg, name, str(target), stage, push=push_)
+        propose_and_report(reg, name, str(target), stage, push=push_, as_json=as_json)
         return
     before, mv = reg.rollback(name, stage, to=wanted, override_policy=override_policy)
     was = f"version {before}" if before is not None else "no version"
-    canonical = check_stage_name(stage)
+    canonical, shown = check_stage_name(stage), shown_stage(stage)
     head = reg.store.ref(stage_ref(canonical)) or ""
-    say(
-        f"Rolled {name} in {display_stage(canonical)} back from {was} to version {mv.version} "
-        f"(branch {stage_branch(canonical)}, commit {head[:7]})."
+    done(
+        as_json,
+        f"Rolled {name} in {shown} back from {was} to version {mv.version} "
+        f"(branch {stage_branch(canonical)}, commit {head[:7]}).",
+        model=name,
+        version=mv.version,
+        stage=shown,
+        previous=before,
+        branch=stage_branch(canonical),
+        commit=head,
+        changed=True,
     )
 
 

@@ -1,15 +1,17 @@
-"""The options every command shares (--color and NO_COLOR, -q, -v) and the
-"did you mean" a typo gets, for a command, a model and a stage."""
+"""The options every command shares (--color and NO_COLOR, -q, -v, -r), before
+the subcommand or after it, and the "did you mean" a typo gets, for a command,
+a model and a stage."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from gitreg.cli import cli
+from gitreg.cli import COMMANDS, cli
 from gitreg.testing import run_cli
 
 BOLD = "\x1b[1m"
@@ -103,3 +105,61 @@ def test_a_model_unlike_any_gets_no_suggestion(reg: Path) -> None:
 def test_an_undeclared_stage_gets_the_stage_it_is_close_to(reg: Path) -> None:
     out = run_cli("-r", str(reg), "promote", "LogisticRegression", "1", "Stagign")
     assert out.returncode == 1 and "Did you mean 'Staging'?" in out.stderr
+
+
+# Commands that take no -r/--registry, and why (every other command takes it after its name).
+WITHOUT_REGISTRY = {
+    "init": "creates the registry at its PATH argument",
+    "clone": "creates the registry at its PATH argument",
+    "hook install": "installs into the repository its REPO argument names",
+}
+
+
+def _every_command() -> list[tuple[str, click.Command]]:
+    with click.Context(cli, info_name="gitreg") as ctx:
+        out = []
+        for name in COMMANDS:
+            command = cli.get_command(ctx, name)
+            assert command is not None
+            subs = command.commands if isinstance(command, click.Group) else {"": command}
+            out += [(f"{name} {sub}".strip(), c) for sub, c in sorted(subs.items())]
+        return out
+
+
+def test_every_command_takes_the_group_options_after_its_name() -> None:
+    for shown, command in _every_command():
+        opts = {o for p in command.params for o in getattr(p, "opts", [])}
+        wanted = {"--color", "-q", "--quiet", "-v", "--verbose", "--traceback"}
+        if shown not in WITHOUT_REGISTRY:
+            wanted |= {"-r", "--registry"}
+        assert wanted <= opts, (shown, wanted - opts)
+
+
+def test_group_options_work_after_the_subcommand_as_before_it(reg: Path, saved_model: Path) -> None:
+    quiet = run_cli("register", "LogisticRegression", str(saved_model), "-r", str(reg), "-q")
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    assert BOLD in run_cli("versions", "LogisticRegression", "-r", str(reg), "--color", "always").stdout
+    after_wins = run_cli("--color", "always", "versions", "LogisticRegression", "-r", str(reg), "--color", "never")
+    assert after_wins.returncode == 0 and BOLD not in after_wins.stdout
+    coloured = run_cli("show", "Nope", "-r", str(reg), "--color", "always")
+    assert coloured.returncode == 1 and coloured.stderr.startswith("\x1b[")
+    assert "Traceback" in run_cli("show", "Nope", "-r", str(reg), "--traceback").stderr
+    assert run_cli("alias", "set", "LogisticRegression", "champion", "1", "-r", str(reg), "-q").stdout == ""
+
+
+def test_quiet_and_verbose_after_the_subcommand_are_a_usage_error_too(reg: Path) -> None:
+    for args in (["models", "-q", "-v"], ["-q", "models", "-v"], ["-v", "models", "-q"]):
+        out = run_cli(*args, "-r", str(reg))
+        assert out.returncode == 2 and "ask for opposite things" in out.stderr, args
+
+
+def test_verbose_after_the_subcommand_shows_the_library_log(tmp_path: Path) -> None:
+    log = logging.getLogger("gitreg")
+    before = log.level
+    try:
+        log.setLevel(logging.WARNING)
+        result = CliRunner().invoke(cli, ["init", str(tmp_path / "reg"), "-v"])
+        assert result.exit_code == 0, result.output
+        assert log.isEnabledFor(logging.INFO)
+    finally:
+        log.setLevel(before)

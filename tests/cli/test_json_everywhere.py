@@ -3,7 +3,11 @@ document from stdout and never has to parse a sentence."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +21,6 @@ from gitreg.testing import run_cli
 WITHOUT_JSON = {
     "serve": "starts a server; what it prints is a log, not a result",
     "ui": "starts a server; what it prints is a log, not a result",
-    "hook": "installs a file or speaks git's pre-receive protocol on stdout",
-    "rollback": "not yet: gitreg/cli/stage_cmds.py has no --json (another change owns that module)",
-    "notify": "not yet: gitreg/cli/events_cmds.py's notify has no --json (another change owns that module)",
 }
 
 
@@ -43,18 +44,45 @@ def test_every_command_without_json_says_why() -> None:
     assert set(WITHOUT_JSON) <= set(COMMANDS)
 
 
-def run_json(*args: str, cwd: Path | None = None) -> Any:
-    out = run_cli(*args, "--json", cwd=cwd)
-    assert out.returncode == 0, (args, out.stderr)
+def run_json(*args: str, cwd: Path | None = None, input: str | None = None, status: int = 0) -> Any:
+    out = run_cli(*args, "--json", cwd=cwd, input=input)
+    assert out.returncode == status, (args, out.stderr)
     return json.loads(out.stdout)
 
 
-def test_every_command_prints_one_json_document_saying_what_changed(tmp_path: Path, saved_model: Path) -> None:
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A webhook receiver on 127.0.0.1 that takes every POST: its URL and the payloads it got."""
+    got: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/hook", got
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def every_command_with_json() -> set[str]:
+    return {shown for name in set(COMMANDS) - set(WITHOUT_JSON) for shown, _ in _commands(name)}
+
+
+def test_every_command_prints_one_json_document_saying_what_changed(
+    tmp_path: Path, saved_model: Path, webhook: tuple[str, list[dict[str, Any]]]
+) -> None:
     ran: set[str] = set()
 
-    def j(*args: str) -> Any:
-        ran.add(args[0])
-        return run_json(*args)
+    def j(*args: str, **kwargs: Any) -> Any:
+        ran.add(" ".join(args[:2]) if args[0] in ("alias", "hook") else args[0])
+        return run_json(*args, **kwargs)
 
     server = tmp_path / "server.git"
     made = j("init", "--bare", str(server))
@@ -92,6 +120,11 @@ def test_every_command_prints_one_json_document_saying_what_changed(tmp_path: Pa
     }
     assert j("alias", "set", "LR", "champion", "2", *r)["uri"] == "models:/LR@champion"
     assert j("alias", "delete", "LR", "champion", *r)["previous"] == 2
+    rolled = j("rollback", "LR", "staging", *r)
+    assert (rolled["stage"], rolled["version"], rolled["previous"], rolled["changed"]) == ("Staging", 2, None, True)
+    assert rolled["branch"] == "stages/staging" and len(rolled["commit"]) == 40
+    proposed_back = j("rollback", "LR", "Staging", "--propose", *r)
+    assert proposed_back["proposal_branch"].startswith("promote/staging/") and proposed_back["version"] == 1
 
     assert [m["name"] for m in j("models", *r)] == ["LR"]
     assert [v["version"] for v in j("versions", "LR", *r)] == [1, 2]
@@ -101,6 +134,11 @@ def test_every_command_prints_one_json_document_saying_what_changed(tmp_path: Pa
     j("check", *r)
     j("events", "--since", "2000-01-01T00:00Z", *r)
     j("proposals", *r)
+    url, received = webhook
+    sent = j("notify", "--url", url, "--since", "2000-01-01T00:00Z", *r)["webhooks"]
+    assert [(s["url"], s["ledger"], s["started"]) for s in sent] == [(url, "default", False)]
+    assert len(sent[0]["delivered"]) == len(received) > 0
+    assert {e["event"] for e in sent[0]["delivered"]} >= {"model_version.created"}
 
     exported = j("export", "models:/LR/1", str(tmp_path / "copy"), *r)
     assert exported["version"] == 1
@@ -113,6 +151,12 @@ def test_every_command_prints_one_json_document_saying_what_changed(tmp_path: Pa
     wrote = j("predict", "-m", "models:/LR/1", "-i", str(scored), "-o", str(tmp_path / "out.json"), *r)
     assert (wrote["model"], wrote["version"], wrote["output"]) == ("LR", 1, str(tmp_path / "out.json"))
 
+    if importlib.util.find_spec("mlflow") is not None:
+        imported = j("import-mlflow", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", *r)
+        assert imported["versions"] == 0
+    else:  # the mlflow extra is not installed: the command says so (tested in tests/mlflow_plugin)
+        ran.add("import-mlflow")
+
     pushed = j("push", *r)
     assert pushed["changed"] is True and "main" in pushed["branches"] and "LR/v1" in pushed["tags"]
     pulled = j("pull", *r)
@@ -123,9 +167,51 @@ def test_every_command_prints_one_json_document_saying_what_changed(tmp_path: Pa
     assert j("delete", "LR", "1", "--yes", *r) == {"model": "LR", "version": 1, "deleted": "version"}
     assert j("delete", "LR", "--yes", *r) == {"model": "LR", "version": None, "deleted": "model"}
 
-    assert ran == set(COMMANDS) - set(WITHOUT_JSON)
+    installed = j("hook", "install", "--pre-receive", str(server))
+    assert installed == {
+        "hook": str(server / "hooks" / "pre-receive"),
+        "repository": str(server),
+        "allow_overrides": False,
+    }
+    main = git_rev(server, "main")
+    moved_tag = f"{git_rev(server, 'refs/tags/LR/v1')} {main} refs/tags/LR/v1\n"
+    refused = j("hook", "pre-receive", "-r", str(server), input=moved_tag, status=1)
+    assert refused["accepted"] is False and "push-tag" in [p["rule"] for p in refused["problems"]]
+    assert j("hook", "pre-receive", "-r", str(server), input="") == {"accepted": True, "problems": []}
+
+    assert ran == every_command_with_json()
+
+
+def git_rev(repo: Path, rev: str) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", rev], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_json_is_printed_even_when_quiet(tmp_path: Path) -> None:
     out = run_cli("-q", "init", str(tmp_path / "reg"), "--json")
     assert json.loads(out.stdout)["path"] == str(tmp_path / "reg")
+
+
+def test_stage_moves_name_the_stage_in_its_display_form_and_the_alias_as_the_registry_lists_it(
+    tmp_path: Path, saved_model: Path
+) -> None:
+    reg = tmp_path / "reg"
+    run_json("init", str(reg))
+    r = ("-r", str(reg))
+    for _ in range(2):
+        run_json("register", "LR", str(saved_model), *r)
+    assert run_json("promote", "LR", "1", "production", *r)["stage"] == "Production"
+    assert run_json("promote", "LR", "2", "PRODUCTION", *r)["stage"] == "Production"
+    assert run_json("rollback", "LR", "pRoDuCtIoN", *r)["stage"] == "Production"
+    assert run_json("promote", "LR", "2", "production", "--propose", *r)["stage"] == "Production"
+    assert run_json("alias", "delete", "LR", "PRODUCTION", *r)["alias"] == "Production"
+    run_json("promote", "LR", "1", "production", *r)
+    assert run_json("demote", "LR", "production", *r)["stage"] == "Production"
+    assert run_json("promote", "LR", "1", "none", *r)["stage"] == "None"
+
+    assert run_json("alias", "set", "LR", "Champion", "1", *r)["alias"] == "champion"
+    assert run_json("models", *r)[0]["aliases"] == {"champion": 1}  # what a script reads back
+    assert run_json("alias", "delete", "LR", "CHAMPION", *r)["alias"] == "champion"

@@ -63,11 +63,11 @@ class UiServer:
 
 
 def start_ui(
-    registry: Path | str, *, allow_writes: bool, env: dict[str, str] | None = None
+    registry: Path | str, *, allow_writes: bool, env: dict[str, str] | None = None, options: tuple[str, ...] = ()
 ) -> tuple[subprocess.Popen[str], str]:
-    """``gitreg ui`` on ``registry`` (a path or a URL), with ``env`` added to the environment."""
+    """``gitreg ui`` on ``registry`` (a path or a URL) with more ``options``, with ``env`` added to the environment."""
     port = testing.free_port()
-    args = [sys.executable, "-m", "gitreg", "-r", str(registry), "ui", "--port", str(port)]
+    args = [sys.executable, "-m", "gitreg", "-r", str(registry), "ui", "--port", str(port), *options]
     if allow_writes:
         args.append("--allow-writes")
     proc = subprocess.Popen(
