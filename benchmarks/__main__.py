@@ -18,11 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import build
+from benchmarks import big, build
 from benchmarks.gitreg_bench import GitregBench, new_workdir, repo_bytes
 from benchmarks.timing import Result, progress, table
 
-GROUPS = ("register", "cli", "reads", "resolve", "load", "models", "storage", "rf", "mlflow", "gto")
+GROUPS = ("register", "cli", "reads", "resolve", "load", "models", "storage", "rf", "mlflow", "gto", "big", "remote")
+OPT_IN = {"big", "remote"}  # minutes and gigabytes each: run only when named with --only
 ANCHORS = Path(__file__).parent / "anchors"
 GTO_CAP = 1000  # GTO needs seconds per command per 1,000 tags; building and reading more takes far too long
 ORDER = [
@@ -141,10 +142,31 @@ def merged(files: list[str]) -> list[Result]:
     return list(pooled.values())
 
 
+def opt_in_groups(only: set[str], args: argparse.Namespace, runs: int) -> list[Result]:
+    """The groups that take minutes and gigabytes: big artifacts (rows in this table) and
+    remote reads (a partial-clone baseline beside each figure; its own table, printed as it ends)."""
+    results: list[Result] = []
+    if "big" in only:
+        progress("big artifacts (benchmarks/big.py)")
+        mlflow_python = args.mlflow_python if has(args.mlflow_python, "mlflow") else None
+        results += big.run(100 if args.quick else 300, 95, runs, mlflow_python)
+    if "remote" in only:
+        progress("remote reads (benchmarks/remote.py)")
+        sizes = ["10", "100"] if args.quick else ["10", "100", "500"]
+        subprocess.run([sys.executable, "-m", "benchmarks.remote", "--sizes", *sizes], check=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="sizes 10 and 100, 3 runs, small forests")
-    parser.add_argument("--only", nargs="+", choices=GROUPS, metavar="NAME", help=f"groups: {', '.join(GROUPS)}")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=GROUPS,
+        metavar="NAME",
+        help=f"groups: {', '.join(GROUPS)} ({', '.join(sorted(OPT_IN))} only when named here)",
+    )
     parser.add_argument("--runs", type=int, default=None, help="samples per operation (default 5, --quick 3)")
     parser.add_argument("--mlflow-python", default=sys.executable, help="python that has mlflow (default: this one)")
     parser.add_argument("--gto-python", default=sys.executable, help="python that has gto (default: this one)")
@@ -203,6 +225,7 @@ def main() -> None:
                 results += run_anchor([args.gto_python, str(ANCHORS / "gto_bench.py"), str(runs), *repos])
             else:
                 progress(f"GTO is not importable in {args.gto_python}: gitreg alone (see --gto-python)")
+        results += opt_in_groups(only or set(), args, runs)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -213,7 +236,7 @@ def main() -> None:
         f"{runs} runs per operation, {took / 60:.1f} min"
     )
     print(f"# medians (min-max); GTO capped at {GTO_CAP:,} versions\n")
-    print(table(results, ORDER))
+    print(table(results, ORDER + big.ORDER))
     if args.json:
         Path(args.json).write_text(json.dumps([r.to_dict() for r in results], indent=1))
 

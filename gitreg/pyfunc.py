@@ -118,6 +118,7 @@ def load_model(
     trusted_types: Sequence[str] | None = None,
     require_signed: bool = False,
     allow_pickle: bool | None = None,
+    verify: bool = False,
 ) -> PyFuncModel:
     """Load ``models:/Name/3``, ``models:/Name/Production``, ``models:/Name@alias``,
     ``models:/Name/latest``, ``runs:/<id>/model`` or a local model directory.
@@ -143,9 +144,14 @@ def load_model(
     ``require_signed``: refuse (IntegrityError) unless git verifies the
     version's tag and, for a stage or alias, its promotion commit
     (:mod:`gitreg.signatures`), before anything is unpickled.
+
+    A cached version is checked by its files' recorded status (size, times,
+    inode), every byte having been hashed when it was materialised; any
+    change to a file means a full re-hash. ``verify=True`` re-hashes every
+    byte anyway (after restoring a cache from a backup, say).
     """
     parsed = uris.parse(os.fspath(model_uri))
-    path, meta, loading = _locate(parsed, registry, require_signed, trusted_types, allow_pickle)
+    path, meta, loading = _locate(parsed, registry, require_signed, trusted_types, allow_pickle, verify=verify)
     return PyFuncModel(load_flavor(path, loading, meta.flavor), meta)
 
 

@@ -120,3 +120,15 @@ def test_an_entry_without_a_record_is_hashed_once_then_trusted(
     _load(reg, tree)
     _load(reg, tree)
     assert len(hashed) == 2
+
+
+def test_load_model_verify_re_hashes_the_cached_version(bare_registry: Registry, hashed: list[Path]) -> None:
+    import gitreg.sklearn
+    from gitreg import pyfunc, testing
+
+    gitreg.sklearn.log_model(testing.seed_model(), "model", registered_model_name="Seed", registry=bare_registry)
+    pyfunc.load_model("models:/Seed/1", bare_registry)
+    pyfunc.load_model("models:/Seed/1", bare_registry)
+    assert hashed == []
+    pyfunc.load_model("models:/Seed/1", bare_registry, verify=True)
+    assert "model.pkl" in [p.name for p in hashed]

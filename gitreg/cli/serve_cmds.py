@@ -221,6 +221,7 @@ def predict(
     {"instances": ...}, {"inputs": ...}); predictions are written as the server's JSON body,
     {"predictions": [...]}.
     """
+    from gitreg.cli.progress import on_terminal
     from gitreg.errors import InvalidInputError
     from gitreg.pyfunc import load_model
     from gitreg.server.payload import parse_request
@@ -234,7 +235,8 @@ def predict(
         raise InvalidInputError(f"Cannot read {input_path}: {exc.strerror}.") from None
     media = "text/csv" if content_type == "csv" else "application/json"
     request = parse_request(body, media)
-    model = load_model(model_uri, _registry_location(registry), allow_pickle=False if no_pickle else None)
+    with on_terminal(as_json):  # fetching and materialising a big version, on a terminal only
+        model = load_model(model_uri, _registry_location(registry), allow_pickle=False if no_pickle else None)
     out = score(model, request)
     if output_path is None:
         sys.stdout.buffer.write(out + b"\n")

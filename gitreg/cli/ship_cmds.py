@@ -36,11 +36,13 @@ def export(uri: str, directory: Path, fmt: str, as_json: bool, registry: str | N
     again in the copy, before DIR is written. Serve the copy anywhere with
     gitreg serve -m DIR, no registry needed.
     """
+    from gitreg.cli.progress import on_terminal
     from gitreg.export import exported
 
-    copy = exported(
-        uri, directory, registry=_registry_location(registry), format="mlflow" if fmt == "mlflow" else "gitreg"
-    )
+    with on_terminal(as_json):  # fetching and materialising a big version, on a terminal only
+        copy = exported(
+            uri, directory, registry=_registry_location(registry), format="mlflow" if fmt == "mlflow" else "gitreg"
+        )
     if as_json:
         print_json(copy.to_dict())
         return
