@@ -30,7 +30,7 @@ class Loaded(Protocol):
 
 
 FLAVORS = ("sklearn", "python_function")
-GITREG_LOADER = "gitreg.pyfunc"  # the python_function loader_module of gitreg's own PythonModels
+OWN_LOADER = "gitreg.pyfunc"  # the python_function loader_module of gitreg's own PythonModels
 MLFLOW_PYTHON_MODEL = "mlflow.pyfunc.model"  # MLflow's loader of its (cloudpickled) PythonModels
 THROUGH_MLFLOW = "mlflow"  # the format of a model MLflow loads: gitreg cannot tell what it unpickles
 
@@ -42,7 +42,7 @@ def mlflow_loader(mlmodel: MLModel, flavor: str) -> str | None:
     if flavor == "sklearn":
         return None
     loader = (mlmodel.flavors.get("python_function") or {}).get("loader_module")
-    return str(loader) if loader not in (None, GITREG_LOADER) else None
+    return str(loader) if loader not in (None, OWN_LOADER) else None
 
 
 def serialization_format(mlmodel: MLModel, flavor: str) -> str:
