@@ -54,11 +54,13 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
         stage_models[ref[len(STAGE_PREFIX) :]] = {e.name: e.oid for e in tree.values() if e.is_tree}
     version_of_tree: dict[str, int | None] = {}
 
+    parse = registry.reader.parsed  # immutable blobs: each parsed once per process, by blob id
+
     def version_in(tree: str, where: str) -> int | None:
         if tree not in version_of_tree:
-            raw = store.read_blob(f"{tree}:{MANIFEST_FILE}")
             try:
-                version_of_tree[tree] = Manifest.from_yaml(raw, where).version if raw is not None else None
+                manifest = parse(f"{tree}:{MANIFEST_FILE}", Manifest, where)
+                version_of_tree[tree] = manifest.version if manifest is not None else None
             except GitregError:
                 version_of_tree[tree] = None
         return version_of_tree[tree]
@@ -68,21 +70,22 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
         record_entry = main_models.get(f"{name}.yaml")
         if record_entry is None:
             continue
-        raw = store.read_blob(record_entry.oid)
         try:
-            record = ModelRecord.from_yaml(raw or b"", record_path(name))
+            record = parse(record_entry.oid, ModelRecord, record_path(name))
         except GitregError:
+            continue
+        if record is None:
             continue
         latest = latest_created = None
         latest_entry = main_models.get(name)
         if latest_entry is not None and latest_entry.is_tree:
-            blob = store.read_blob(f"{latest_entry.oid}:{MANIFEST_FILE}")
             try:
-                manifest = Manifest.from_yaml(blob or b"", f"main:models/{name}/{MANIFEST_FILE}")
+                manifest = parse(f"{latest_entry.oid}:{MANIFEST_FILE}", Manifest, f"main:models/{name}/{MANIFEST_FILE}")
+            except GitregError:
+                manifest = None
+            if manifest is not None:
                 latest, latest_created = manifest.version, manifest.provenance.created
                 version_of_tree[latest_entry.oid] = latest
-            except GitregError:
-                pass
         stages = _stage_versions(name, stage_models, version_in)
         out.append(
             ModelSummary(
@@ -119,13 +122,12 @@ def records(registry: Registry, names: Iterable[str]) -> dict[str, ModelRecord]:
     out = {}
     for name in names:
         entry = main_models.get(f"{name}.yaml")
-        raw = store.read_blob(entry.oid) if entry is not None else None
-        if raw is None:
-            continue
         try:
-            out[name] = ModelRecord.from_yaml(raw, record_path(name))
+            record = registry.reader.parsed(entry.oid, ModelRecord, record_path(name)) if entry else None
         except GitregError:
             continue
+        if record is not None:
+            out[name] = record
     return out
 
 

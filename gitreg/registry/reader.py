@@ -10,6 +10,7 @@ record never reached) is ignored: it never blocks a listing or a promotion.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
@@ -25,6 +26,7 @@ from gitreg.registry.views import Resolved, VersionRef
 from gitreg.store import GitStore
 from gitreg.uri import ModelURI
 
+_IMMUTABLE = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?(?::|$)")
 _PARSE_CACHE = 20_000  # parsed manifests and records kept per reader (a few KB each)
 _Parsed = TypeVar("_Parsed", Manifest, ModelRecord, RegistryConfig)
 
@@ -47,6 +49,11 @@ class Reader:
     def parsed(self, spec: str, kind: type[_Parsed], where: str) -> _Parsed | None:
         """The blob at ``spec`` parsed as ``kind``, or None if there is no blob. Blobs are
         content-addressed, so a parse is kept by blob id: a warm process parses each once."""
+        fixed = _IMMUTABLE.match(spec) is not None  # an object id, or a path inside one: never changes
+        if fixed:
+            known = self._parse_cache.get((kind, spec))
+            if isinstance(known, kind):
+                return known
         got = self.store.read(spec)
         if got is None or got[1] != "blob":
             return None
@@ -57,6 +64,8 @@ class Reader:
             if len(self._parse_cache) >= _PARSE_CACHE:
                 self._parse_cache.clear()
             self._parse_cache[key] = value
+        if fixed:
+            self._parse_cache[(kind, spec)] = value
         return value
 
     def config(self) -> RegistryConfig:
