@@ -22,8 +22,22 @@ from benchmarks import big, build
 from benchmarks.gitreg_bench import GitregBench, new_workdir, repo_bytes
 from benchmarks.timing import Result, progress, table
 
-GROUPS = ("register", "cli", "reads", "resolve", "load", "models", "storage", "rf", "mlflow", "gto", "big", "remote")
-OPT_IN = {"big", "remote"}  # minutes and gigabytes each: run only when named with --only
+GROUPS = (
+    "register",
+    "cli",
+    "reads",
+    "resolve",
+    "load",
+    "models",
+    "storage",
+    "rf",
+    "mlflow",
+    "gto",
+    "big",
+    "remote",
+    "contention",
+)
+OPT_IN = {"big", "remote", "contention"}  # minutes and gigabytes each: run only when named with --only
 ANCHORS = Path(__file__).parent / "anchors"
 GTO_CAP = 1000  # GTO needs seconds per command per 1,000 tags; building and reading more takes far too long
 ORDER = [
@@ -144,7 +158,8 @@ def merged(files: list[str]) -> list[Result]:
 
 def opt_in_groups(only: set[str], args: argparse.Namespace, runs: int) -> list[Result]:
     """The groups that take minutes and gigabytes: big artifacts (rows in this table) and
-    remote reads (a partial-clone baseline beside each figure; its own table, printed as it ends)."""
+    remote reads (a partial-clone baseline beside each figure) and writers through one remote
+    (1, 8 and 32), each printing its own table as it ends."""
     results: list[Result] = []
     if "big" in only:
         progress("big artifacts (benchmarks/big.py)")
@@ -154,6 +169,9 @@ def opt_in_groups(only: set[str], args: argparse.Namespace, runs: int) -> list[R
         progress("remote reads (benchmarks/remote.py)")
         sizes = ["10", "100"] if args.quick else ["10", "100", "500"]
         subprocess.run([sys.executable, "-m", "benchmarks.remote", "--sizes", *sizes], check=True)
+    if "contention" in only:
+        progress("writers through one remote (benchmarks/contention.py)")
+        subprocess.run([sys.executable, "-m", "benchmarks.contention", "--runs", str(runs)], check=True)
     return results
 
 

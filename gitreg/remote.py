@@ -28,11 +28,13 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from gitreg.errors import GitError, NotFoundError
 from gitreg.registry import Registry, layout
 from gitreg.registry.freshness import Freshness
 from gitreg.store import GitStore
+from gitreg.store import gc as store_gc
 from gitreg.store.remote import MirrorStore, RemoteUnreachable
 
 FRESH_SECONDS = float(os.environ.get("GITREG_FETCH_TTL", "2"))
@@ -77,16 +79,26 @@ class FetchWithin(Freshness):
             self.moving()
 
     def before_write(self) -> None:
+        """Fetch what a lost push named (narrowly, whatever the window), else as :meth:`moving` does."""
+        try:
+            if self.store.fetch_contended():
+                return
+        except GitError as exc:
+            self._warn(exc)
         self.moving()
 
     def force(self) -> None:
         try:
             self.store.fetch()
-        except GitError as exc:  # unreachable, or a ref locked by a process sharing the mirror
-            if not self._warned:
-                log.warning("%s; using the local mirror as last fetched.", exc)
-                self._warned = True
+        except GitError as exc:
+            self._warn(exc)
         self.fetched_at = time.monotonic()
+
+    def _warn(self, exc: GitError) -> None:
+        """Once: a fetch failed (unreachable, or a ref locked by a process sharing the mirror)."""
+        if not self._warned:
+            log.warning("%s; using the local mirror as last fetched.", exc)
+            self._warned = True
 
 
 class RemoteRegistry(Registry):
@@ -145,3 +157,71 @@ class RemoteRegistry(Registry):
                 f"{self.url} is not a gitreg registry (no registry.yaml on its main branch). "
                 "Create one with 'gitreg init --bare PATH' and push it there."
             )
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What ``gitreg gc`` did to one registry."""
+
+    location: str
+    kind: str  # "mirror" (a URL registry's partial mirror) or "repository"
+    before: int
+    after: int
+    dropped: int
+
+    def describe(self) -> str:
+        """One line: what was collected, in bytes before and after."""
+        what = f"dropped {self.dropped} blob(s) no longer needed locally" if self.kind == "mirror" else "packed"
+        return f"{self.kind} {self.location}: {what}; {self.before:,} -> {self.after:,} bytes."
+
+
+def collect_garbage(registry: Registry) -> Collected:
+    """``gitreg gc``: keep ``registry``'s git storage bounded.
+
+    A URL registry's mirror gains the blobs of every version loaded or
+    registered through it; it keeps what its reads use without the network
+    (listings' metadata, the versions materialised in the cache, the version
+    each stage holds, which a server following it loads next) and drops the
+    other blobs, which are on the remote and come back when read
+    (:func:`gitreg.store.gc.prune_mirror`). A local registry gets git's own
+    maintenance, which never prunes a reachable object
+    (:func:`gitreg.store.gc.maintain`).
+    ConflictError (and nothing done) while a write is moving its refs."""
+    if isinstance(registry, RemoteRegistry):
+        done = store_gc.prune_mirror(registry.store, needed_blobs(registry.store))
+        return Collected(registry.url, "mirror", done.before, done.after, done.dropped)
+    done = store_gc.maintain(registry.store)
+    return Collected(str(registry.path), "repository", done.before, done.after, done.dropped)
+
+
+def needed_blobs(store: GitStore) -> set[str]:
+    """The blobs a mirror keeps: listings' metadata, versions in the cache, versions in a stage."""
+    from gitreg.cache import cache_root
+
+    refs = store.ref_oids(layout.BRANCH_PREFIX) | store.ref_oids(layout.TAG_PREFIX)
+    keep = set(store.blob_ids(metadata_specs(store, refs)))
+    cached = {p.name for p in (cache_root() / "models").glob("*") if p.is_dir()}
+    for tree in _version_trees(store, refs) & cached | _stage_trees(store, refs):
+        keep.update(store.tree_blobs(tree))
+    return keep
+
+
+def _version_trees(store: GitStore, refs: dict[str, str]) -> set[str]:
+    """The subtree of every version tag among ``refs``."""
+    specs = []
+    for ref in refs:
+        tag = layout.parse_tag(ref) if ref.startswith(layout.TAG_PREFIX) else None
+        if tag is not None:
+            specs.append(layout.at(ref, layout.version_dir(tag[0])))
+    return {got[0] for got in store.prefetch(specs) if got and got[1] == "tree"} if specs else set()
+
+
+def _stage_trees(store: GitStore, refs: dict[str, str]) -> set[str]:
+    """The version subtrees every stage branch among ``refs`` holds."""
+    trees = set()
+    for ref in refs:
+        if layout.stage_of(ref) is not None:
+            for entry in (store.read_tree(layout.at(ref, layout.MODELS_DIR)) or {}).values():
+                if entry.is_tree:
+                    trees.add(entry.oid)
+    return trees

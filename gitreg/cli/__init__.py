@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "push": ("gitreg.cli.remote_cmds", "push", "Push a cloned registry's new state to origin."),
     "pull": ("gitreg.cli.remote_cmds", "pull", "Pull origin's new state into a cloned registry."),
     "sync": ("gitreg.cli.remote_cmds", "sync", "Pull, then push, a cloned registry."),
+    "gc": ("gitreg.cli.gc_cmds", "gc", "Drop what a registry's storage no longer needs locally."),
     "serve": ("gitreg.cli.serve_cmds", "serve", "Serve a model (or a stage) over HTTP, MLflow-compatible."),
     "predict": ("gitreg.cli.serve_cmds", "predict", "Score a JSON or CSV file offline with a model."),
     "export": ("gitreg.cli.ship_cmds", "export", "Write a verified copy of a version to a directory."),

@@ -23,7 +23,9 @@ from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, RefConflict, RefUpdate
 from gitreg.store.locks import stale_after
 
 Stored = list[tuple[Artifact, str, str]]  # (artifact, mode, blob id) per file of a package
-Origin = tuple[str, worktree.WorkTreeInfo | None]  # who registers, and the training repository
+# who registers, the training repository, and when (ms): fixed for the call, so a plan made again
+# for the same version number makes the same manifest and subtree objects, already written
+Origin = tuple[str, worktree.WorkTreeInfo | None, int]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Versions:
 
     def origin(self, provenance_dir: Path | None) -> Origin:
         info = worktree.describe(provenance_dir or Path.cwd(), exclude=self.store.git_dir)
-        return str(self.store.identity()), info
+        return str(self.store.identity()), info, now_ms()
 
     def store_files(self, package: Package) -> Stored:
         """Write a package's files as objects: Git LFS above the registry's threshold,
@@ -170,7 +172,7 @@ class Versions:
         whose number may carry a leftover tag; later ones in the same write cannot."""
         version = record.next_version
         leftover = self._leftover_tag(name, version, head) if head else None
-        author, info = origin
+        author, info, created = origin
         manifest = Manifest(
             name=name,
             version=version,
@@ -178,7 +180,7 @@ class Versions:
             artifacts=tuple(a for a, _, _ in stored),
             provenance=Provenance(
                 author=author,
-                created=now_ms(),
+                created=created,
                 source=package.source,
                 run_id=package.run_id,
                 git_commit=info.commit if info else None,

@@ -45,11 +45,23 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently a write is re-planned after losing a race."""
+    """How often and how patiently a write is re-planned after losing a race.
+
+    Writers contending for one ref can only land one at a time, so a loser
+    that tried again at once would mostly lose again, and its wasted round
+    trips would slow the winner (on a remote they are processes on both
+    ends); one that waited too long would leave the remote idle. The pause
+    after a loss is measured in lengths of the attempt just lost (a slow
+    remote spreads retries further than a local repository does) and grows
+    with the races lost in a row, which count the writers contending (each
+    one that lands is a loss for the others): about one attempt length per
+    loss, up to ``spread`` of them, jittered so writers that lost together
+    do not retry together."""
 
     attempts: int = 200
     first_delay: float = 0.002
     max_delay: float = 0.25
+    spread: int = 64
 
     def pauses(self) -> Iterator[None]:
         """Yield once per attempt, sleeping with jittered exponential back-off between attempts."""
@@ -59,6 +71,11 @@ class RetryPolicy:
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, self.max_delay)
             yield None
+
+    def backoff(self, lost: int, took: float) -> float:
+        """Seconds to wait after the ``lost``-th lost race in a row, whose attempt took ``took``
+        seconds: ``min(lost, spread)`` attempt lengths, times a uniform draw from 0.5 to 1.5."""
+        return max(self.first_delay, took) * min(max(lost, 1), self.spread) * random.uniform(0.5, 1.5)
 
 
 @dataclass
@@ -91,16 +108,31 @@ class Writer:
         self.retry = retry or RetryPolicy()
 
     def write(self, planner: Callable[[], Plan[T]], *, what: str = "the registry") -> T:
-        """Plan and publish until the plan lands; ConflictError if other writers kept winning."""
-        for _ in self.retry.pauses():
-            self.fresh.before_write()
+        """Plan and publish until the plan lands; ConflictError if other writers kept winning.
+
+        A race lost while publishing leaves the store re-read where the write
+        needs it (a mirror fetches the refs the push named); one lost while
+        planning (another writer's registration seen in flight) looks at the
+        source again before the next plan. Objects a lost attempt wrote stay
+        and are reused by the next plan where it makes the same ones."""
+        stale = False
+        for lost in range(self.retry.attempts):
+            started, planned = time.monotonic(), False  # an attempt's length includes looking at the source
+            if stale:
+                self.fresh.force()
+            else:
+                self.fresh.before_write()
             self.check_main()
             try:
                 plan = planner()
+                planned = True
                 if not plan.commit and not plan.prepare:
                     return plan.result
                 self._publish(plan)
             except RefConflict:
+                stale = not planned
+                if lost + 1 < self.retry.attempts:
+                    time.sleep(self.retry.backoff(lost + 1, time.monotonic() - started))
                 continue
             self._landed(plan)
             return plan.result

@@ -7,8 +7,9 @@ remote is the truth). :class:`MirrorStore` extends the store's ref transaction
 to the remote: refs move in the mirror under the usual compare-and-swap, then
 one ``git push --atomic`` sends them with ``--force-with-lease=<ref>:<old>``
 for every ref, so the remote accepts the whole write only if nobody else wrote
-first. A rejected push leaves the remote untouched; the mirror is rolled back
-and re-fetched and :class:`RefConflict` tells the caller to re-plan.
+first. A rejected push leaves the remote untouched, :class:`RefConflict` tells
+the caller to re-plan, and the refs it named are fetched, alone, before it
+does (:meth:`MirrorStore.fetch_contended`).
 
 A mirror is a partial clone (``--filter=blob:none``): refs, commits, tags
 and trees come with every fetch; blobs come when something is read. What is
@@ -32,7 +33,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,7 +54,8 @@ log = logging.getLogger("gitreg")
 _warned: set[str] = set()
 ANY = "*"  # RefUpdate.old for a push that replaces whatever the remote holds
 # Refs a registry consists of; anything else a forge keeps (pull/*, …) is not mirrored.
-MIRROR_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+BRANCH_PREFIX, TAG_PREFIX = "refs/heads/", "refs/tags/"
+MIRROR_REFSPECS = (f"+{BRANCH_PREFIX}*:{BRANCH_PREFIX}*", f"+{TAG_PREFIX}*:{TAG_PREFIX}*")
 _SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:(?!//)")
 # Why a ref is refused when someone else wrote first (a lost compare-and-swap), as
 # opposed to refused for good (a hook, permissions, a checked-out branch).
@@ -292,6 +294,9 @@ class MirrorStore(GitStore):
         self.eager = eager
         self.lfs_pending: set[str] = set()  # LFS objects written here, not yet pushed
         self.stale: str | None = None  # why the mirror lags a write the remote accepted
+        #: The refs of pushes refused because someone wrote first, and the value each push expected
+        #: the remote to hold: to fetch before planning again.
+        self.contended: dict[str, str | None] = {}
         self._present = ObjectPresence(git_dir / "objects")
 
     def write_lfs_file(self, path: Path) -> tuple[str, str, int]:
@@ -332,16 +337,29 @@ class MirrorStore(GitStore):
                 raise
         return cls(path, url, eager=eager)
 
-    def fetch(self) -> None:
+    def fetch(self, refs: Sequence[str] | None = None) -> None:
         """Make the mirror's refs the remote's (forced and pruned), then fetch
-        in one batch the blobs ``eager`` names for the refs that moved."""
-        before = self.ref_oids("refs/") if self.eager else {}
-        fetch(self, filter=PARTIAL_FILTER)
+        in one batch the blobs ``eager`` names for the refs that moved.
+        ``refs``: only those refs and the tags beside them (see
+        :func:`narrow_patterns`), e.g. what a lost write needs to plan again."""
+        if refs is None:
+            self.contended = {}  # everything is fetched
+        patterns = narrow_patterns(refs) if refs is not None else ["refs/"]
+        if not patterns:
+            return
+        before = self._ref_values(patterns) if self.eager else {}
+        specs = [f"+{p}:{p}" for p in patterns] if refs is not None else []
+        fetch(self, refspecs=specs, filter=PARTIAL_FILTER)
         if self.eager is None:
             return
-        moved = {r: o for r, o in self.ref_oids("refs/").items() if before.get(r) != o}
+        moved = {r: o for r, o in self._ref_values(patterns).items() if before.get(r) != o}
         if moved:
             self.ensure_local(self.blob_ids(self.eager(self, moved)))
+
+    def _ref_values(self, patterns: Sequence[str]) -> dict[str, str]:
+        """Refs matching ``patterns`` (prefixes or globs) and what they point at, in one call."""
+        out = self.git("for-each-ref", "--format=%(refname)%00%(objectname)", "--", *patterns)
+        return dict(line.split("\0", 1) for line in out.decode(errors="replace").splitlines())
 
     def ensure_local(self, oids: Sequence[str]) -> None:
         """Fetch those of ``oids`` the mirror lacks, all in one request (git's
@@ -359,8 +377,9 @@ class MirrorStore(GitStore):
         """Move refs on the remote (one atomic push with a lease per ref), then
         record them in the mirror. The lease is the compare-and-swap: ``old``
         is what the mirror last fetched, so a push is refused when anyone else
-        wrote first; the mirror is then re-fetched and :class:`RefConflict`
-        raised for the caller to re-plan. Refs are recorded in the mirror only
+        wrote first; :class:`RefConflict` is then raised for the caller to
+        re-plan, and the refs named are remembered for
+        :meth:`fetch_contended`. Refs are recorded in the mirror only
         after the remote took them, so processes sharing a mirror never see a
         write that did not happen.
 
@@ -375,29 +394,66 @@ class MirrorStore(GitStore):
                 lfs.push_objects(self, ORIGIN, sorted(self.lfs_pending))
             push_updates(self, ORIGIN, updates)
         except RefConflict:
-            self._refetch()
+            self.contended = {**{u.ref: u.old for u in updates}, **self.contended}
             raise
         except RemoteUnreachable as exc:
             raise RemoteUnreachable(f"{exc}. Nothing was written; try again when the remote is reachable.") from None
         self.lfs_pending.clear()
+        if self._holds(updates):
+            return  # git push recorded them itself: the mirror's fetch refspecs map each ref onto itself
         try:
             super().update_refs(updates, message)
         except (GitregError, OSError) as exc:
             # a process sharing this mirror moved it meanwhile, or the mirror cannot be written:
             # take the remote's word for it
-            if not self._refetch():
+            if not self._refetch([u.ref for u in updates]):
                 self.stale = (
                     f"the remote took the write, but the local mirror {self.git_dir} could not record it ({exc}); "
                     "it is refreshed on the next fetch"
                 )
 
-    def _refetch(self) -> bool:
-        """Fetch; False if that failed too (the next read or write fetches again)."""
+    def fetch_contended(self) -> bool:
+        """Fetch the refs a refused push named (and the tags beside them), if
+        one was refused since: a write planned again needs no more than that.
+        Deferred to the next plan rather than done on the refusal, so that a
+        writer backing off plans on what the remote holds after its pause.
+        Nothing is fetched when the mirror moved past what the refused push
+        expected meanwhile (a process sharing it pushed or fetched): that view
+        is as fresh as a fetch would have been a moment ago."""
+        if not self.contended:
+            return False
+        expected, self.contended = self.contended, {}
+        if all(self.ref(ref) == old for ref, old in expected.items()):
+            self.fetch(list(expected))
+        return True
+
+    def _holds(self, updates: Sequence[RefUpdate]) -> bool:
+        """Whether every ref of ``updates`` holds its new value in the mirror (None: is gone)."""
+        return all(self.ref(u.ref) == u.new for u in updates)
+
+    def _refetch(self, refs: Sequence[str]) -> bool:
+        """Fetch ``refs`` and the tags beside them; False if that failed too
+        (the next read or write fetches again)."""
         try:
-            self.fetch()
+            self.fetch(refs)
         except (GitError, OSError):
             return False
         return True
+
+
+def narrow_patterns(refs: Iterable[str]) -> list[str]:
+    """The fetch patterns that bring ``refs`` up to date, and no more than a
+    write on them needs: a tag ``refs/tags/<dir>/<name>`` brings every tag in
+    ``<dir>`` (so the next free name can be seen), a branch itself (as
+    ``<ref>*``, a pattern that matches nothing rather than failing when the
+    remote has no such branch). Refs a mirror does not keep are left out."""
+    patterns: dict[str, None] = {}
+    for ref in refs:
+        if ref.startswith(TAG_PREFIX) and "/" in ref[len(TAG_PREFIX) :]:
+            patterns[ref.rsplit("/", 1)[0] + "/*"] = None
+        elif ref.startswith((BRANCH_PREFIX, TAG_PREFIX)):
+            patterns[ref + "*"] = None
+    return list(patterns)
 
 
 def clone(url: str, path: Path, branch: str) -> GitStore:

@@ -157,6 +157,9 @@ def test_every_command_prints_one_json_document_saying_what_changed(
     else:  # the mlflow extra is not installed: the command says so (tested in tests/mlflow_plugin)
         ran.add("import-mlflow")
 
+    collected = j("gc", *r)
+    assert collected["bytes_before"] > 0 and collected["bytes_after"] > 0
+
     pushed = j("push", *r)
     assert pushed["changed"] is True and "main" in pushed["branches"] and "LR/v1" in pushed["tags"]
     pulled = j("pull", *r)
