@@ -33,6 +33,18 @@ def json_result_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print what changed as one JSON object.")(f)
 
 
+def allowed_host_option(f: F) -> F:
+    """``--allowed-host`` of the two servers (``serve`` and ``ui``): the Host names answered besides the local ones."""
+    return click.option(
+        "--allowed-host",
+        "allowed_hosts",
+        multiple=True,
+        metavar="NAME",
+        help="Also answer requests naming NAME in Host (besides localhost, 127.0.0.1, [::1] and --host "
+        "unless 0.0.0.0/::); repeatable; '*' accepts any. Others get 421.",
+    )(f)
+
+
 def open_registry(registry: str | None) -> Any:
     from gitreg.locate import open_registry as _open
 

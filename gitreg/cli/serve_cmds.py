@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gitreg.cli.output import done, registry_option, say
+from gitreg.cli.output import allowed_host_option, done, registry_option, say
 
 _DEFAULT_MAX_BODY = 50 * 2**20
 
@@ -34,14 +34,7 @@ _no_pickle_option = click.option(
     help="Serve every model in STAGE at /models/NAME/invocations and /models/NAME/metadata (no -m).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--allowed-host",
-    "allowed_hosts",
-    multiple=True,
-    metavar="NAME",
-    help="Also answer requests naming NAME in Host (besides localhost, 127.0.0.1, [::1] and --host "
-    "unless 0.0.0.0/::); repeatable; '*' accepts any. Others get 421.",
-)
+@allowed_host_option
 @click.option("-p", "--port", default=5001, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option(

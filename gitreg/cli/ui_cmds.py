@@ -6,20 +6,13 @@ import socket
 
 import click
 
-from gitreg.cli.output import open_registry, registry_option, say, warn
+from gitreg.cli.output import allowed_host_option, open_registry, registry_option, say, warn
 from gitreg.ui.attribution import DEFAULT_EMAIL_HEADER, DEFAULT_USER_HEADER, EMAIL_HEADER_ENV, USER_HEADER_ENV
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--allowed-host",
-    "allowed_hosts",
-    multiple=True,
-    metavar="NAME",
-    help="Also answer requests naming NAME in Host (besides localhost, 127.0.0.1, [::1] and --host "
-    "unless 0.0.0.0/::); repeatable; '*' accepts any. Others get 421.",
-)
+@allowed_host_option
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option(
     "--allow-writes",

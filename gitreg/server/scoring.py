@@ -6,12 +6,13 @@ Free of HTTP so that offline scoring refuses exactly what the server refuses.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from gitreg.errors import GitregError, InvalidInputError
 from gitreg.pyfunc import PyFuncModel
 from gitreg.server.payload import ParsedRequest, dumps_predictions, excerpt
 
-__all__ = ["ModelPredictError", "score"]
+__all__ = ["ModelPredictError", "predict", "score"]
 
 log = logging.getLogger("gitreg.server")
 
@@ -33,12 +34,17 @@ def score(model: PyFuncModel, request: ParsedRequest) -> bytes:
     (its message shortened) and :class:`~gitreg.errors.GitregError` for
     predictions JSON cannot carry.
     """
+    return dumps_predictions(predict(model, request.data, request.params), request.legacy)
+
+
+def predict(model: PyFuncModel, data: Any, params: dict[str, Any] | None) -> Any:
+    """``model.predict``, an exception of the model's own becoming :class:`ModelPredictError`
+    (the client's input, as MLflow answers it) in both protocols alike."""
     try:
-        predictions = model.predict(request.data, request.params)
+        return model.predict(data, params)
     except (GitregError, MemoryError):
         raise
     except Exception as exc:
         log.info("the model refused a request: %r", exc, exc_info=log.isEnabledFor(logging.DEBUG))
         message = excerpt(str(exc) or type(exc).__name__, 300)
         raise ModelPredictError(f"the model refused the input: {type(exc).__name__}: {message}") from exc
-    return dumps_predictions(predictions, request.legacy)

@@ -31,7 +31,7 @@ from gitreg.pyfunc import PyFuncModel
 from gitreg.server.follow import ModelSet
 from gitreg.server.payload import UnsupportedMediaType, dumps_json, excerpt, read_json
 from gitreg.server.resources import missing_model, read_body
-from gitreg.server.scoring import ModelPredictError
+from gitreg.server.scoring import predict
 from gitreg.server.v2.tensors import infer_response, input_tensors, output_tensors, parse_infer_request
 
 __all__ = ["PREFIX", "ProtocolErrors", "ServedModels", "add_routes"]
@@ -184,7 +184,7 @@ class Infer:
         _check_media(req)
         signature = model.metadata.signature
         request = parse_infer_request(read_json(read_body(req, self.max_body)), signature)
-        predictions = _predict(model, request.data, request.params)
+        predictions = predict(model, request.data, request.params)
         _send(
             resp,
             infer_response(predictions, signature, model_name=name, model_version=served_version, request=request),
@@ -197,18 +197,6 @@ def _check_media(req: falcon.Request) -> None:
     media = (req.content_type or "").split(";")[0].strip().lower()
     if media not in ("", falcon.MEDIA_JSON):
         raise UnsupportedMediaType(f"unsupported Content-Type '{excerpt(media, 60)}'; send {falcon.MEDIA_JSON}")
-
-
-def _predict(model: PyFuncModel, data: Any, params: dict[str, Any] | None) -> Any:
-    """``model.predict`` with the refusals of :func:`gitreg.server.scoring.score`."""
-    try:
-        return model.predict(data, params)
-    except (GitregError, MemoryError):
-        raise
-    except Exception as exc:
-        log.info("the model refused a request: %r", exc, exc_info=log.isEnabledFor(logging.DEBUG))
-        message = excerpt(str(exc) or type(exc).__name__, 300)
-        raise ModelPredictError(f"the model refused the input: {type(exc).__name__}: {message}") from exc
 
 
 class ProtocolErrors:
