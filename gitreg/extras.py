@@ -32,8 +32,8 @@ DISTRIBUTION = "gitreg-registry"
 EXTRAS: dict[str, frozenset[str]] = {
     "serve": frozenset({"falcon", "gunicorn", "gevent", "packaging", "numpy", "pandas"}),
     "ui": frozenset({"falcon", "gunicorn"}),
-    "sklearn": frozenset({"sklearn", "numpy", "pandas"}),
-    "skops": frozenset({"skops"}),
+    "sklearn": frozenset({"sklearn", "numpy", "pandas", "skops"}),
+    "skops": frozenset(),  # an alias of [sklearn], kept for installs that name it
     "mlflow": frozenset({"mlflow"}),  # the registry-store plugin (gitreg.mlflow_plugin)
 }
 

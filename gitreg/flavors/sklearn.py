@@ -99,7 +99,7 @@ class LoadedEstimator:
 
 
 def _skops() -> Any:
-    with require("skops"):
+    with require("sklearn"):  # skops comes with it: MLflow 3's default format
         import skops.io
     return skops.io
 
