@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,10 @@ import pytest
 pytest.importorskip("mlflow.store.model_registry.abstract_store", reason="needs gitreg's 'mlflow' extra")
 
 from gitreg.registry import Registry
+
+# Headless Chromium for the MLflow UI tests: the same fixtures as the gitreg UI tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
+from browser_support import browser, page  # noqa: F401
 
 
 @pytest.fixture

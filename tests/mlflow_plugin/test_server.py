@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -44,6 +45,7 @@ def mlflow_server(git_registry: Registry, tmp_path: Path) -> Iterator[str]:
          "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
          "--registry-store-uri", f"gitreg://{git_registry.path}"],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MLFLOW_TRACKING_URI": ""},
+        start_new_session=True,  # its job runner's workers are its children: stopped with it, as a group
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -58,11 +60,11 @@ def mlflow_server(git_registry: Registry, tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.5)
         yield base
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
 
