@@ -53,7 +53,7 @@ class Versions:
         return str(self.store.identity()), info, now_ms()
 
     def store_files(self, package: Package) -> Stored:
-        """Write a package's files as objects: Git LFS above the registry's threshold,
+        """Write a package's files as objects: Git LFS at or above the registry's threshold,
         and always from :data:`~gitreg.config.MAX_PLAIN_BLOB` (100 MB) up, since git
         hosts refuse plain blobs that large. :class:`~gitreg.store.lfs.LFSMissingError`
         (naming the fix) when such a file needs LFS and git-lfs is not installed."""
@@ -67,7 +67,7 @@ class Versions:
                     f"{rel} is {bytes_:,} bytes; git hosts refuse plain blobs of 100 MB or more, so it must be "
                     "stored with Git LFS"
                 )
-            large = bytes_ >= MAX_PLAIN_BLOB or (threshold is not None and bytes_ > threshold)
+            large = bytes_ >= MAX_PLAIN_BLOB or (threshold is not None and bytes_ >= threshold)
             oid, sha, size = self.store.write_lfs_file(path) if large else self.store.write_file(path)
             mode = MODE_EXEC if os.access(path, os.X_OK) else MODE_FILE
             out.append((Artifact(rel, sha, size), mode, oid))

@@ -35,6 +35,14 @@ class LFSMissingError(GitError):
     """git-lfs is needed (to move large artifacts) but is not installed."""
 
 
+class LFSAccessDenied(GitError):
+    """The Git LFS server refused this user: HTTP 401 (no credentials, or wrong
+    ones) or 403 (not allowed to read or write there). The message names the
+    server and the fix (credentials through a git credential helper)."""
+
+    error_code = "PERMISSION_DENIED"
+
+
 @dataclass(frozen=True)
 class Pointer:
     sha256: str
@@ -108,24 +116,71 @@ def require_installed(why: str) -> None:
         )
 
 
-def _git_lfs(store: GitStore, args: Sequence[str], *, input: bytes | None = None) -> bytes:
-    require_installed("This registry stores large artifacts with Git LFS")
-    try:
-        return process.run([f"--git-dir={store.git_dir}", "lfs", *args], input=input, local=False)
-    except process.GitFailed as exc:
-        raise GitError(f"git lfs {args[0]} failed: {_detail(exc.stderr)}") from None
-
-
 def _detail(stderr: str) -> str:
     """The line of git-lfs's ``stderr`` that says what went wrong."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     return next((ln for ln in lines if "error" in ln.lower()), lines[-1] if lines else "no output")
 
 
+# git-lfs's words for an LFS server's refusal (its own, or the server's message it shows after
+# "batch response:"): the HTTP status, and what it means for the user. The first that matches wins.
+_REFUSALS = (
+    # "not found" both when git has no credentials for the server and when the server refused the
+    # ones it had (git-lfs then rejects them and asks git again)
+    (re.compile(r"credentials for \S+ not found"), 401, "it wants credentials and git has none it accepts"),
+    (re.compile(r"\b401 Unauthorized\b|Authentication required"), 401, "it did not accept the credentials git gave"),
+    (re.compile(r"\b403 Forbidden\b|Authorization error"), 403, "the credentials git gave (if any) may not {verb}"),
+)
+_GIVE_CREDENTIALS = (
+    "Give git credentials for that server through a git credential helper (e.g. 'git config --global "
+    "credential.helper store', then once 'git credential approve' with your user name and, as the password, "
+    "the access token your LFS host issues), then try again."
+)
+_ASK_ACCESS = (
+    "Use credentials that may {verb} there (a token with that permission, kept by a git credential helper) "
+    "or ask the server's owner for access, then try again."
+)
+
+
+def _refusal(store: GitStore, stderr: str, verb: str) -> str | None:
+    """What the LFS server's refusal in git-lfs's ``stderr`` means and what to do, or None if it is not one.
+    ``verb``: what was refused ("write", "read")."""
+    found = next(((code, why) for pattern, code, why in _REFUSALS if pattern.search(stderr)), None)
+    if found is None:
+        return None
+    code, why = found
+    advice = _GIVE_CREDENTIALS if code == 401 else _ASK_ACCESS.format(verb=verb)
+    return f"the Git LFS server at {_endpoint(store)} refused (HTTP {code}: {why.format(verb=verb)}). {advice}"
+
+
+def _endpoint(store: GitStore) -> str:
+    """The LFS server URL git-lfs uses for ``store`` (``lfs.url``, ``.lfsconfig`` or derived from the remote)."""
+    try:
+        out = process.run([f"--git-dir={store.git_dir}", "lfs", "env"], local=False).decode(errors="replace")
+    except process.GitFailed:
+        return "this registry's LFS URL"
+    line = next((ln for ln in out.splitlines() if ln.startswith("Endpoint=")), "")
+    return line.removeprefix("Endpoint=").split(" (auth=")[0] or "this registry's LFS URL"
+
+
 def push_objects(store: GitStore, remote: str, sha256s: Sequence[str]) -> None:
-    """Upload LFS objects to ``remote`` (before the refs that need them)."""
-    if sha256s:
-        _git_lfs(store, ["push", "--object-id", remote, *sha256s])
+    """Upload LFS objects to ``remote`` (before the refs that need them).
+    :class:`LFSAccessDenied` when the LFS server refuses the upload (401/403)."""
+    if not sha256s:
+        return
+    require_installed("This registry stores large artifacts with Git LFS")
+    args = [f"--git-dir={store.git_dir}", "lfs", "push", "--object-id", remote, *sha256s]
+    try:
+        process.run(args, local=False)
+    except process.GitFailed as exc:
+        refused = _refusal(store, exc.stderr, "write")
+        if refused is not None:
+            n = len(sha256s)
+            raise LFSAccessDenied(
+                f"Could not upload {n} large artifact{'s' if n > 1 else ''}: {refused} "
+                "No ref was pushed: the remote registry is as it was."
+            ) from None
+        raise GitError(f"git lfs push failed: {_detail(exc.stderr)}") from None
 
 
 def _smudge(store: GitStore, pointer: Pointer, path_hint: str) -> None:
@@ -144,6 +199,9 @@ def _smudge(store: GitStore, pointer: Pointer, path_hint: str) -> None:
             task.advance(len(chunk))
     stderr = proc.stderr.read().decode(errors="replace")
     if proc.wait() != 0:
+        refused = _refusal(store, stderr, "read")
+        if refused is not None:
+            raise LFSAccessDenied(f"{path_hint} is kept in Git LFS and could not be downloaded: {refused}")
         raise GitError(f"git lfs smudge failed: {_detail(stderr)}")
 
 
@@ -154,7 +212,7 @@ def open_object(store: GitStore, pointer: Pointer, path_hint: str) -> Path:
     if not local.exists():
         try:
             _smudge(store, pointer, path_hint)
-        except LFSMissingError:
+        except (LFSMissingError, LFSAccessDenied):
             raise
         except GitError as exc:
             raise GitError(

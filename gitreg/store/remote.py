@@ -393,11 +393,16 @@ class MirrorStore(GitStore):
 
                 lfs.push_objects(self, ORIGIN, sorted(self.lfs_pending))
             push_updates(self, ORIGIN, updates)
-        except RefConflict:
+        except RefConflict:  # re-planned in this call: its LFS objects stay pending, written once
             self.contended = {**{u.ref: u.old for u in updates}, **self.contended}
             raise
-        except RemoteUnreachable as exc:
-            raise RemoteUnreachable(f"{exc}. Nothing was written; try again when the remote is reachable.") from None
+        except BaseException as exc:
+            # the write failed for good: a later one must not upload its objects (refused once, say),
+            # and a write that retries it writes them again
+            self.lfs_pending.clear()
+            if isinstance(exc, RemoteUnreachable):
+                raise RemoteUnreachable(f"{exc}. Nothing was written; try again when the remote is reachable.") from None
+            raise
         self.lfs_pending.clear()
         if self._holds(updates):
             return  # git push recorded them itself: the mirror's fetch refspecs map each ref onto itself
