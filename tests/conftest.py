@@ -4,12 +4,12 @@ an isolated HOME and git configuration, so nothing leaks in from the machine."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.gitcli import git
 
 import gitreg
 from gitreg import testing
@@ -66,11 +66,7 @@ def saved_model(tmp_path: Path, seed_model: Any) -> Path:
     return path
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
-
-
 @pytest.fixture
 def git_in() -> Any:
-    """``git_in(repo, *args)`` -> stdout, for checking what git itself sees."""
+    """``git_in(repo, *args)`` -> stdout, for checking what git itself sees (helpers.gitcli.git)."""
     return git

@@ -8,20 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.gitcli import git, refs
 
 from gitreg.check import Finding, check_registry, stage_of_refname
 from gitreg.registry import Registry
 from gitreg.testing import file_package, run_cli
-
-
-def git(repo: Path, *args: str, input: str | None = None) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, input=input)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-def refs(repo: Path) -> str:
-    return git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
 
 
 def rules(findings: list[Finding]) -> set[tuple[str | None, int | None, str]]:

@@ -9,16 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg.check import Finding, check_registry
 from gitreg.registry import Registry
 from gitreg.testing import file_package, run_cli
-
-
-def git(repo: Path, *args: str, input: str | None = None) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, input=input)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
 
 
 def rules(findings: list[Finding]) -> set[tuple[str | None, int | None, str]]:
@@ -28,16 +23,16 @@ def rules(findings: list[Finding]) -> set[tuple[str | None, int | None, str]]:
 def main_commit(repo: Path, edit: str, message: str) -> None:
     """Commit on main a tree made by ``edit``: lines ``<mode> <type> <oid>\\t<name>`` replacing
     ``models/``'s listing (as ``git mktree`` reads them); the work tree is left alone."""
-    models = git(repo, "mktree", input=edit)
-    root = git(repo, "ls-tree", "main")
+    models = git(repo, "mktree", input=edit).strip()
+    root = git(repo, "ls-tree", "main").strip()
     listing = "\n".join(line for line in root.splitlines() if not line.endswith("\tmodels"))
-    tree = git(repo, "mktree", input=f"{listing}\n040000 tree {models}\tmodels\n")
-    commit = git(repo, "commit-tree", "-p", "main", tree, input=message)
+    tree = git(repo, "mktree", input=f"{listing}\n040000 tree {models}\tmodels\n").strip()
+    commit = git(repo, "commit-tree", "-p", "main", tree, input=message).strip()
     git(repo, "update-ref", "refs/heads/main", commit)
 
 
 def models_listing(repo: Path, rev: str = "main") -> list[str]:
-    return git(repo, "ls-tree", f"{rev}:models").splitlines()
+    return git(repo, "ls-tree", f"{rev}:models").strip().splitlines()
 
 
 @pytest.fixture
@@ -69,7 +64,7 @@ def test_a_version_directory_without_its_record_is_an_orphan(two: Registry) -> N
 
 def test_a_model_named_like_a_record_is_reported_with_the_orphan_it_made(two: Registry) -> None:
     """What an old gitreg did for a model named 'a.yaml': its version directory replaced a's record."""
-    b_tree = git(two.path, "rev-parse", "main:models/b")
+    b_tree = git(two.path, "rev-parse", "main:models/b").strip()
     kept = [line for line in models_listing(two.path) if not line.endswith("\ta.yaml")]
     main_commit(two.path, "\n".join([*kept, f"040000 tree {b_tree}\ta.yaml"]) + "\n", "Register a.yaml version 1")
     git(two.path, "tag", "-a", "-m", "Register a.yaml version 1", "a.yaml/v1", "main")
@@ -80,7 +75,7 @@ def test_a_model_named_like_a_record_is_reported_with_the_orphan_it_made(two: Re
 
 
 def test_a_stage_entry_for_a_deleted_version_is_stale_and_demote_clears_it(two: Registry) -> None:
-    before = git(two.path, "rev-parse", "stages/production")
+    before = git(two.path, "rev-parse", "stages/production").strip()
     two.delete_version("a", 2)
     git(two.path, "update-ref", "refs/heads/stages/production", before)  # the crash: main moved, the stage did not
     found = check_registry(two.store)
@@ -91,7 +86,7 @@ def test_a_stage_entry_for_a_deleted_version_is_stale_and_demote_clears_it(two: 
 
 
 def test_a_stage_entry_for_a_model_without_a_record_is_stale(two: Registry) -> None:
-    before = {s: git(two.path, "rev-parse", f"stages/{s}") for s in ("staging", "production")}
+    before = {s: git(two.path, "rev-parse", f"stages/{s}").strip() for s in ("staging", "production")}
     two.delete_model("a")
     for stage, head in before.items():
         git(two.path, "update-ref", f"refs/heads/stages/{stage}", head)
@@ -102,7 +97,7 @@ def test_a_stage_entry_for_a_model_without_a_record_is_stale(two: Registry) -> N
 
 def test_a_stage_entry_for_a_version_beyond_next_version_is_stale(two: Registry, tmp_path: Path) -> None:
     """A registration whose tag landed but whose main commit did not, held by a stage made by hand."""
-    main = git(two.path, "rev-parse", "main")
+    main = git(two.path, "rev-parse", "main").strip()
     two.register("b", file_package(tmp_path / "b2", {"model.bin": b"b two"}))
     two.promote("b", 2, "staging")
     git(two.path, "update-ref", "refs/heads/main", main)
@@ -135,7 +130,7 @@ def test_a_signed_promotion_bound_to_its_stage_and_version_passes(signing: Regis
 
 
 def test_production_pointed_at_a_signed_staging_promotion_is_a_binding_finding(signing: Registry) -> None:
-    staging = git(signing.path, "rev-parse", "stages/staging")
+    staging = git(signing.path, "rev-parse", "stages/staging").strip()
     git(signing.path, "update-ref", "refs/heads/stages/production", staging)
     found = check_registry(signing.store)
     assert rules(found) == {("a", 1, "policy-signature-binding")}

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg.history import PullRequest, model_history, pull_request_of
 from gitreg.registry import Registry
 from gitreg.testing import file_package, run_cli
 
 
-def git(repo: Path, *args: str, who: str | None = None) -> str:
-    env = {**os.environ}
-    if who:
-        env.update(GIT_AUTHOR_NAME=who, GIT_COMMITTER_NAME=who, GIT_AUTHOR_EMAIL=f"{who.lower()}@example.com")
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+def by(who: str) -> dict[str, str]:
+    """The environment that makes ``who`` a commit's author and committer."""
+    return {"GIT_AUTHOR_NAME": who, "GIT_COMMITTER_NAME": who, "GIT_AUTHOR_EMAIL": f"{who.lower()}@example.com"}
 
 
 def two_versions_v1_in_production(registry: Registry, tmp_path: Path) -> None:
@@ -37,7 +32,7 @@ def proposal(registry: Registry, tmp_path: Path, version: int) -> Path:
     git(work, "rm", "--quiet", "-r", "models/m")
     git(work, "read-tree", "--prefix=models/m/", f"m/v{version}:models/m")
     git(work, "checkout", "--quiet", "--", ".")
-    git(work, "commit", "--quiet", "-m", f"Promote m version {version} to Production", who="Proposer")
+    git(work, "commit", "--quiet", "-m", f"Promote m version {version} to Production", env=by("Proposer"))
     return work
 
 
@@ -46,7 +41,7 @@ def test_pull_request_merge_commit_is_the_stage_move(registry: Registry, tmp_pat
     work = proposal(registry, tmp_path, 2)
     git(work, "checkout", "--quiet", "-B", "stages/production", "origin/stages/production")
     message = "Merge pull request #12 from org/promote/production/m-v2\n\nPromote m version 2 to Production"
-    git(work, "merge", "--quiet", "--no-ff", "-m", message, "promote/production/m-v2", who="Merger")
+    git(work, "merge", "--quiet", "--no-ff", "-m", message, "promote/production/m-v2", env=by("Merger"))
     git(work, "push", "--quiet", "origin", "stages/production")
     merge = git(work, "rev-parse", "HEAD").strip()
 
@@ -65,7 +60,7 @@ def test_squash_merged_pull_request_is_recognised(registry: Registry, tmp_path: 
     work = proposal(registry, tmp_path, 2)
     git(work, "checkout", "--quiet", "-B", "stages/production", "origin/stages/production")
     git(work, "merge", "--quiet", "--squash", "promote/production/m-v2")
-    git(work, "commit", "--quiet", "-m", "Promote m version 2 to Production (#7)", who="Merger")
+    git(work, "commit", "--quiet", "-m", "Promote m version 2 to Production (#7)", env=by("Merger"))
     git(work, "push", "--quiet", "origin", "stages/production")
     out = run_cli("history", "m", "--stage", "Production", "--json", "-r", str(registry.path))
     assert out.returncode == 0, out.stderr
@@ -80,7 +75,7 @@ def test_history_table_names_the_pull_request(registry: Registry, tmp_path: Path
     work = proposal(registry, tmp_path, 2)
     git(work, "checkout", "--quiet", "-B", "stages/production", "origin/stages/production")
     body = "Merge branch 'promote/production/m-v2' into 'stages/production'\n\nSee merge request org/reg!5"
-    git(work, "merge", "--quiet", "--no-ff", "-m", body, "promote/production/m-v2", who="Merger")
+    git(work, "merge", "--quiet", "--no-ff", "-m", body, "promote/production/m-v2", env=by("Merger"))
     git(work, "push", "--quiet", "origin", "stages/production")
     out = run_cli("history", "m", "-r", str(registry.path))
     assert out.returncode == 0, out.stderr

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import refs
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -41,10 +42,6 @@ def snapshot(root: Path, skip: Path) -> dict[str, float]:
             if p != skip:
                 out[str(p)] = p.lstat().st_mtime
     return out
-
-
-def refs(repo: Path) -> str:
-    return subprocess.run(["git", "-C", str(repo), "for-each-ref"], capture_output=True, text=True).stdout
 
 
 @FAST

@@ -8,16 +8,13 @@ import sys
 from pathlib import Path
 
 import yaml
+from helpers.gitcli import run_git
 
 from gitreg.check import check_staged
 from gitreg.registry import Registry
 from gitreg.testing import file_package
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env)
 
 
 def local_config() -> str:
@@ -41,8 +38,8 @@ def registry_with_hook(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
     }
     (repo / ".pre-commit-config.yaml").write_text(local_config())
-    assert git(repo, "add", ".pre-commit-config.yaml").returncode == 0
-    assert git(repo, "commit", "--quiet", "-m", "Add pre-commit", env=env).returncode == 0
+    assert run_git(repo, "add", ".pre-commit-config.yaml").returncode == 0
+    assert run_git(repo, "commit", "--quiet", "-m", "Add pre-commit", env=env).returncode == 0
     installed = subprocess.run(
         [str(Path(sys.executable).parent / "pre-commit"), "install"], cwd=repo, capture_output=True, text=True, env=env
     )
@@ -52,21 +49,21 @@ def registry_with_hook(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 def test_pre_commit_refuses_a_staged_hand_edit_of_a_version(tmp_path: Path) -> None:
     repo, env = registry_with_hook(tmp_path)
-    head = git(repo, "rev-parse", "HEAD").stdout
+    head = run_git(repo, "rev-parse", "HEAD").stdout
     (repo / "models/m/requirements.txt").write_text("scikit-learn==0.20\n")
-    assert git(repo, "add", "models/m/requirements.txt").returncode == 0
-    out = git(repo, "commit", "-m", "pin an older sklearn", env=env)
+    assert run_git(repo, "add", "models/m/requirements.txt").returncode == 0
+    out = run_git(repo, "commit", "-m", "pin an older sklearn", env=env)
     assert out.returncode != 0
     assert "index:models/m/: latest-subtree: m v1" in out.stdout + out.stderr
     assert "requirements.txt changed" in out.stdout + out.stderr
-    assert git(repo, "rev-parse", "HEAD").stdout == head
+    assert run_git(repo, "rev-parse", "HEAD").stdout == head
 
 
 def test_pre_commit_lets_an_unrelated_commit_through(tmp_path: Path) -> None:
     repo, env = registry_with_hook(tmp_path)
     (repo / "README.md").write_text("# our models\n")
-    assert git(repo, "add", "README.md").returncode == 0
-    out = git(repo, "commit", "-m", "Describe the registry", env=env)
+    assert run_git(repo, "add", "README.md").returncode == 0
+    out = run_git(repo, "commit", "-m", "Describe the registry", env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "gitreg check --staged" in out.stdout + out.stderr and "Passed" in out.stdout + out.stderr
 
@@ -79,7 +76,7 @@ def test_check_staged_reads_the_index_git_gives_a_hook(tmp_path: Path) -> None:
     assert check_staged(store, fetch=False) == []  # nothing staged in the real index
     temp = tmp_path / "index.tmp"
     env = {**os.environ, "GIT_INDEX_FILE": str(temp)}
-    assert git(repo, "read-tree", "HEAD", env=env).returncode == 0
-    assert git(repo, "add", "-A", env=env).returncode == 0
+    assert run_git(repo, "read-tree", "HEAD", env=env).returncode == 0
+    assert run_git(repo, "add", "-A", env=env).returncode == 0
     found = check_staged(store, index_file=temp, fetch=False)
     assert {(f.model, f.rule) for f in found} == {("m", "latest-subtree")}

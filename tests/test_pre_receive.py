@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers.git_http import serve_git_http
+from helpers.gitcli import git, refs, run_git
 
 from gitreg.registry import Registry
 from gitreg.testing import file_package, run_cli
@@ -18,13 +17,6 @@ POLICY = (
     "format: 1\nstages: [staging, production, archived]\npolicy:\n"
     "  production:\n    requires_stage: staging\n    metrics: {accuracy: '>= 0.9'}\n"
 )
-
-
-def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 def make_server(tmp_path: Path) -> Path:
@@ -52,11 +44,7 @@ def clone(tmp_path: Path, url: str, name: str) -> Path:
 
 
 def pushes(work: Path, *refspecs: str, force: bool = False) -> subprocess.CompletedProcess[str]:
-    return git(work, "push", *(["--force"] if force else []), "origin", *refspecs, check=False)
-
-
-def refs(repo: Path) -> str:
-    return git(repo, "for-each-ref", "--format=%(refname) %(objectname)").stdout
+    return run_git(work, "push", *(["--force"] if force else []), "origin", *refspecs)
 
 
 def test_a_stage_move_against_the_policy_is_refused_with_the_findings(tmp_path: Path) -> None:
@@ -90,7 +78,7 @@ def test_moving_or_deleting_a_version_tag_is_refused(tmp_path: Path) -> None:
     assert out.returncode != 0 and "push-tag: m v1: the push moves tag m/v1" in out.stderr
     out = pushes(work, ":refs/tags/m/v1")
     assert out.returncode != 0 and "push-tag: m v1: the push deletes tag m/v1" in out.stderr
-    assert git(server, "rev-parse", "m/v1^{}").stdout != git(server, "rev-parse", "m/v2^{}").stdout
+    assert git(server, "rev-parse", "m/v1^{}") != git(server, "rev-parse", "m/v2^{}")
 
 
 def test_rewriting_main_is_refused(tmp_path: Path) -> None:
@@ -111,7 +99,7 @@ def test_a_registration_pushed_from_a_clone_lands(tmp_path: Path) -> None:
     reg.close()
     out = run_cli("push", "-r", str(tmp_path / "clone"))
     assert out.returncode == 0, out.stderr
-    assert git(server, "rev-parse", "--verify", "m/v3").returncode == 0
+    assert run_git(server, "rev-parse", "--verify", "m/v3").returncode == 0
 
 
 def test_a_local_override_is_refused_by_the_server_unless_it_allows_overrides(tmp_path: Path) -> None:
@@ -121,11 +109,11 @@ def test_a_local_override_is_refused_by_the_server_unless_it_allows_overrides(tm
     out = run_cli("promote", "m", "1", "production", "--override-policy", "incident 42", "-r", str(tmp_path / "clone"))
     assert out.returncode == 0, out.stderr
     assert "overridden (incident 42)" in out.stderr
-    message = git(tmp_path / "clone", "log", "-1", "--format=%B", "stages/production").stdout
+    message = git(tmp_path / "clone", "log", "-1", "--format=%B", "stages/production")
     assert "Gitreg-Policy-Override: incident 42" in message
     out = run_cli("push", "-r", str(tmp_path / "clone"))
     assert out.returncode != 0 and "policy-metric: m v1" in out.stderr
-    assert git(server, "rev-parse", "--verify", "stages/production", check=False).returncode != 0
+    assert run_git(server, "rev-parse", "--verify", "stages/production").returncode != 0
     out = run_cli("hook", "install", "--pre-receive", "--allow-overrides", str(server))
     assert out.returncode == 0, out.stderr
     out = run_cli("push", "-r", str(tmp_path / "clone"))
@@ -145,76 +133,12 @@ def test_installing_keeps_a_hook_gitreg_did_not_write(tmp_path: Path) -> None:
 # -- smart HTTP: git http-backend behind a tiny CGI wrapper -----------------------------------
 
 
-class _GitHTTP(BaseHTTPRequestHandler):
-    root: Path
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._cgi()
-
-    def do_POST(self) -> None:
-        self._cgi()
-
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
-            while True:
-                size = int(self.rfile.readline().strip(), 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-    def _cgi(self) -> None:
-        path, _, query = self.path.partition("?")
-        env = {
-            **os.environ,
-            "GIT_PROJECT_ROOT": str(self.root),
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "REQUEST_METHOD": self.command,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "REMOTE_ADDR": "127.0.0.1",
-        }
-        if self.headers.get("Content-Encoding"):
-            env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
-        if self.headers.get("Git-Protocol"):
-            env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
-        body = self._body()
-        env["CONTENT_LENGTH"] = str(len(body))
-        out = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env=env).stdout
-        head, _, payload = out.partition(b"\r\n\r\n")
-        status, headers = 200, []
-        for line in head.decode("latin-1").split("\r\n"):
-            key, _, value = line.partition(":")
-            if key.lower() == "status":
-                status = int(value.strip().split()[0])
-            elif key:
-                headers.append((key, value.strip()))
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
 @pytest.fixture
 def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     root = tmp_path / "srv"
     root.mkdir()
-    handler = type("Handler", (_GitHTTP,), {"root": root})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_git_http(root) as base:
+        yield root, base
 
 
 def test_the_hook_refuses_and_accepts_over_smart_http(tmp_path: Path, http_root: tuple[Path, str]) -> None:
@@ -233,4 +157,4 @@ def test_the_hook_refuses_and_accepts_over_smart_http(tmp_path: Path, http_root:
     git(work, "fetch", "--quiet", "origin")
     out = pushes(work, "origin/stages/staging:refs/heads/stages/production")
     assert out.returncode == 0, out.stderr
-    assert git(served, "rev-parse", "stages/production").stdout == git(served, "rev-parse", "stages/staging").stdout
+    assert git(served, "rev-parse", "stages/production") == git(served, "rev-parse", "stages/staging")

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git, refs
 
 from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.registry import Package, Registry
@@ -18,14 +19,6 @@ def _package(root: Path, payload: bytes, **metrics: float) -> Package:
     root.mkdir(parents=True, exist_ok=True)
     (root / "data.bin").write_bytes(payload)
     return Package(root=root, files=("data.bin",), flavor="python_function", metrics=metrics)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
-
-
-def _refs(reg: Registry) -> str:
-    return reg.store.git("for-each-ref", "--format=%(refname) %(objectname)").decode()
 
 
 @pytest.fixture
@@ -101,14 +94,14 @@ def test_proposal_for_a_stage_without_a_branch_creates_it_empty(origin: Registry
 
 
 def test_proposal_refused_when_stage_already_holds_the_version_changes_nothing(origin: Registry) -> None:
-    before = _refs(origin)
+    before = refs(origin.store.git_dir)
     with pytest.raises(InvalidInputError, match="already in Production"):
         origin.propose("M", 1, "Production")
     with pytest.raises(NotFoundError):
         origin.propose("M", 9, "Production")
     with pytest.raises(InvalidInputError):
         origin.propose("M", 2, "None")
-    assert _refs(origin) == before
+    assert refs(origin.store.git_dir) == before
 
 
 def test_cli_propose_push_from_a_clone_names_the_branches(origin: Registry, tmp_path: Path, env: dict) -> None:
@@ -125,10 +118,10 @@ def test_cli_propose_push_from_a_clone_names_the_branches(origin: Registry, tmp_
 
 
 def test_cli_push_without_propose_is_a_usage_error(origin: Registry, env: dict) -> None:
-    before = _refs(origin)
+    before = refs(origin.store.git_dir)
     done = run_cli("promote", "M", "2", "Production", "--push", "-r", str(origin.path), env=env)
     assert done.returncode == 2 and "--propose" in done.stderr
-    assert _refs(origin) == before
+    assert refs(origin.store.git_dir) == before
 
 
 def test_cli_propose_on_a_url_registry_pushes_without_asking(origin: Registry, env: dict) -> None:

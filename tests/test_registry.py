@@ -7,19 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.gitcli import refs
 
 from gitreg import package
 from gitreg.errors import AlreadyExistsError, IntegrityError, InvalidInputError, NotFoundError
 from gitreg.registry import Registry
 from gitreg.store import MODE_FILE, MODE_TREE, RefUpdate
 from gitreg.uri import parse
-
-
-def refs(reg: Registry) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={reg.store.git_dir}", "for-each-ref", "--format=%(refname) %(objectname)"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
 
 
 def register(reg: Registry, saved: Path, name: str = "M", **kw: Any) -> Any:
@@ -120,32 +114,32 @@ def test_a_version_has_one_fixed_stage_as_in_mlflow_but_keeps_aliases(registry: 
 
 def test_promotion_to_an_unknown_version_changes_nothing(registry: Registry, saved_model: Path) -> None:
     register(registry, saved_model)
-    before = refs(registry)
+    before = refs(registry.store.git_dir)
     with pytest.raises(NotFoundError):
         registry.promote("M", 7, "Production")
     with pytest.raises(InvalidInputError):
         registry.promote("M", 1, "../x")
-    assert refs(registry) == before
+    assert refs(registry.store.git_dir) == before
 
 
 def test_names_are_unique_regardless_of_case(registry: Registry, saved_model: Path) -> None:
     register(registry, saved_model, "Fraud")
-    before = refs(registry)
+    before = refs(registry.store.git_dir)
     with pytest.raises(AlreadyExistsError, match="differ by more than case"):
         register(registry, saved_model, "fraud")
     with pytest.raises(AlreadyExistsError):
         registry.create_model("FRAUD")
-    assert refs(registry) == before
+    assert refs(registry.store.git_dir) == before
 
 
 def test_invalid_names_are_refused_before_anything_is_written(
     registry: Registry, saved_model: Path, tmp_path: Path
 ) -> None:
-    before = refs(registry)
+    before = refs(registry.store.git_dir)
     for bad in ["../evil", "-x", "a/b", "x.lock", "HEAD@{1}"]:
         with pytest.raises(InvalidInputError):
             register(registry, saved_model, bad)
-    assert refs(registry) == before
+    assert refs(registry.store.git_dir) == before
     assert not (tmp_path / "evil").exists()
 
 

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import refs
 
 import gitreg
 from gitreg import locate
@@ -23,15 +24,6 @@ def _package(root: Path, payload: bytes) -> Package:
     root.mkdir(parents=True, exist_ok=True)
     (root / "data.bin").write_bytes(payload)
     return Package(root=root, files=("data.bin",), flavor="python_function")
-
-
-def _refs(bare: Path) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={bare}", "for-each-ref", "--format=%(refname) %(objectname)"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
 
 
 @pytest.fixture
@@ -56,13 +48,13 @@ def test_url_registry_writes_reach_the_remote(remote: str, bare_registry: Regist
 def test_refused_write_on_remote_changes_nothing(remote: str, bare_registry: Registry, tmp_path: Path) -> None:
     reg = locate.open_registry(remote)
     reg.register("M", _package(tmp_path / "p1", b"one"))
-    before_remote, before_mirror = _refs(bare_registry.path), _refs(reg.store.git_dir)
+    before_remote, before_mirror = refs(bare_registry.path), refs(reg.store.git_dir)
     with pytest.raises(NotFoundError):
         reg.promote("M", 7, "Production")
     with pytest.raises(NotFoundError):
         reg.register("Other", _package(tmp_path / "p2", b"two"), create=False)
-    assert _refs(bare_registry.path) == before_remote
-    assert _refs(reg.store.git_dir) == before_mirror
+    assert refs(bare_registry.path) == before_remote
+    assert refs(reg.store.git_dir) == before_mirror
 
 
 def test_stale_mirror_replans_on_new_remote_head(remote: str, bare_registry: Registry, tmp_path: Path) -> None:
@@ -205,13 +197,13 @@ def test_write_to_unreachable_remote_is_refused_and_changes_nothing(
 ) -> None:
     reg = locate.open_registry(remote)
     reg.register("M", _package(tmp_path / "p1", b"one"))
-    mirror_before = _refs(reg.store.git_dir)
+    mirror_before = refs(reg.store.git_dir)
     moved = tmp_path / "moved.git"
     os.rename(bare_registry.path, moved)
     with pytest.raises(GitError, match="Nothing was written"):
         reg.register("M", _package(tmp_path / "p2", b"two"))
-    assert _refs(reg.store.git_dir) == mirror_before
-    assert _refs(moved) == mirror_before
+    assert refs(reg.store.git_dir) == mirror_before
+    assert refs(moved) == mirror_before
 
 
 def test_stage_uri_sees_remote_promotion_after_freshness_window(
@@ -248,9 +240,9 @@ def test_unreachable_url_without_mirror_is_a_one_line_cli_error(tmp_path: Path, 
 def test_push_refused_for_good_is_not_retried_and_changes_nothing(registry: Registry, tmp_path: Path) -> None:
     """A registry with a work tree refuses pushes to its checked-out main: a
     refusal that re-planning cannot fix, so it surfaces at once."""
-    before = _refs(registry.store.git_dir)
+    before = refs(registry.store.git_dir)
     url_registry = locate.open_registry(f"file://{registry.path}")
     with pytest.raises(GitError, match="currently checked out"):
         url_registry.register("M", _package(tmp_path / "p1", b"one"))
-    assert _refs(registry.store.git_dir) == before
-    assert _refs(url_registry.store.git_dir) == before
+    assert refs(registry.store.git_dir) == before
+    assert refs(url_registry.store.git_dir) == before

@@ -3,12 +3,11 @@ a merge commit, a squash merge and a revert, each a first-parent state of the st
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg import uri as uris
 from gitreg.errors import InvalidInputError, NotFoundError, PolicyError
@@ -19,13 +18,9 @@ from gitreg.testing import file_package, run_cli
 T0 = int(time.time()) + 1000  # after the gitreg-made first promotion
 
 
-def git(repo: Path, *args: str, when: int | None = None) -> str:
-    env = {**os.environ}
-    if when is not None:
-        env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] = f"{when} +0000"
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+def at(when: int) -> dict[str, str]:
+    """The environment that dates a commit (author and committer) at ``when``, in seconds."""
+    return {"GIT_COMMITTER_DATE": f"{when} +0000", "GIT_AUTHOR_DATE": f"{when} +0000"}
 
 
 def iso(seconds: int) -> str:
@@ -52,15 +47,15 @@ def server(tmp_path: Path) -> Path:
         "-m",
         "Merge pull request #1 from org/promote/production/m-v2",
         "origin/promote/production/m-v2",
-        when=T0 + 100,
+        env=at(T0 + 100),
     )
     git(work, "push", "--quiet", "origin", "stages/production")
     reg.propose("m", 3, "production")
     git(work, "fetch", "--quiet", "origin")
     git(work, "merge", "--squash", "origin/promote/production/m-v3")
-    git(work, "commit", "--quiet", "-m", "Promote m version 3 to Production (#2)", when=T0 + 200)
+    git(work, "commit", "--quiet", "-m", "Promote m version 3 to Production (#2)", env=at(T0 + 200))
     git(work, "push", "--quiet", "origin", "stages/production")
-    git(work, "revert", "--no-edit", "HEAD", when=T0 + 300)
+    git(work, "revert", "--no-edit", "HEAD", env=at(T0 + 300))
     git(work, "push", "--quiet", "origin", "stages/production")
     reg.close()
     return path
@@ -91,8 +86,8 @@ def test_a_past_state_is_verified_against_the_tag(server: Path, tmp_path: Path) 
     git(tmp_path, "clone", "--quiet", f"file://{server}", str(work))
     git(work, "checkout", "--quiet", "-B", "stages/production", "origin/stages/production")
     (work / "models/m/model.bin").write_text("tampered")
-    git(work, "commit", "--quiet", "-am", "tamper", when=T0 + 400)
-    git(work, "revert", "--no-edit", "HEAD", when=T0 + 500)
+    git(work, "commit", "--quiet", "-am", "tamper", env=at(T0 + 400))
+    git(work, "revert", "--no-edit", "HEAD", env=at(T0 + 500))
     git(work, "push", "--quiet", "origin", "stages/production")
     reg = Registry.open(server)
     assert version_at(reg, T0 + 550) == 2

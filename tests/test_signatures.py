@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 from served_models import Constant
 
 import gitreg.pyfunc
@@ -17,10 +18,6 @@ from gitreg.registry import Registry
 
 def Echo() -> Constant:  # pickled by value, so the server process can load it
     return Constant(1)
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
 @pytest.fixture

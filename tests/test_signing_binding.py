@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 from served_models import Constant
 
 import gitreg.pyfunc
@@ -19,19 +20,13 @@ from gitreg.server.follow import ModelSet, StageSource, UriSource
 from gitreg.signatures import authorisation
 
 
-def git(repo: Path, *args: str, input: str | None = None) -> str:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, input=input)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
-
-
 def load(registry: Registry, uri: str) -> int:
     return gitreg.pyfunc.load_model(uri, registry=registry, require_signed=True).metadata.version
 
 
 def signed_commit(repo: Path, tree: str, parent: str, message: str) -> str:
     """A commit signed with the trusted key, as someone holding it (or a forge trusted with it) would make."""
-    return git(repo, "commit-tree", "-S", "-p", parent, tree, input=message)
+    return git(repo, "commit-tree", "-S", "-p", parent, tree, input=message).strip()
 
 
 @pytest.fixture
@@ -56,14 +51,14 @@ def signed(registry: Registry, tmp_path: Path) -> Registry:
 
 
 def test_a_signed_promotion_commit_names_its_stage_model_and_version(signed: Registry):
-    message = git(signed.path, "log", "-1", "--format=%B", "stages/production")
+    message = git(signed.path, "log", "-1", "--format=%B", "stages/production").strip()
     got = authorisation(message)
     assert (got.stage, got.model, got.version) == ("production", "m", 1)
     assert load(signed, "models:/m/Production") == 1
 
 
 def test_production_pointed_at_the_signed_staging_promotion_is_refused_naming_both(signed: Registry):
-    staging = git(signed.path, "rev-parse", "stages/staging")
+    staging = git(signed.path, "rev-parse", "stages/staging").strip()
     git(signed.path, "update-ref", "refs/heads/stages/production", staging)  # same version, same tree
     with pytest.raises(IntegrityError) as err:
         load(signed, "models:/m/Production")
@@ -74,10 +69,10 @@ def test_production_pointed_at_the_signed_staging_promotion_is_refused_naming_bo
 
 
 def test_a_signed_commit_whose_trailers_name_another_version_is_refused(signed: Registry):
-    head = git(signed.path, "rev-parse", "stages/production")
-    v2 = git(signed.path, "rev-parse", "m/v2:models/m")
-    tree = git(signed.path, "mktree", input=f"040000 tree {v2}\tm\n")
-    root = git(signed.path, "mktree", input=f"040000 tree {tree}\tmodels\n")
+    head = git(signed.path, "rev-parse", "stages/production").strip()
+    v2 = git(signed.path, "rev-parse", "m/v2:models/m").strip()
+    tree = git(signed.path, "mktree", input=f"040000 tree {v2}\tm\n").strip()
+    root = git(signed.path, "mktree", input=f"040000 tree {tree}\tmodels\n").strip()
     message = "Promote m\n\nGitreg-Stage: production\nGitreg-Model: m\nGitreg-Version: 1\n"
     git(signed.path, "update-ref", "refs/heads/stages/production", signed_commit(signed.path, root, head, message))
     with pytest.raises(IntegrityError, match="authorises m version 1 in production, but stages/production holds m "):
@@ -88,18 +83,18 @@ def test_a_signed_forge_merge_without_trailers_authorises_nothing_and_one_with_t
     signed.store.sign_commits = True
     proposal = signed.propose("m", 2, "production")
     assert authorisation(proposal.message).version == 2  # the proposal carries the trailers
-    base = git(signed.path, "rev-parse", "stages/production")
-    tree = git(signed.path, "rev-parse", f"{proposal.commit}^{{tree}}")
+    base = git(signed.path, "rev-parse", "stages/production").strip()
+    tree = git(signed.path, "rev-parse", f"{proposal.commit}^{{tree}}").strip()
     merge = git(
         signed.path, "commit-tree", "-S", "-p", base, "-p", proposal.commit, tree, input="Merge pull request #7\n"
-    )
+    ).strip()
     git(signed.path, "update-ref", "refs/heads/stages/production", merge)
     with pytest.raises(IntegrityError, match="authorises nothing"):
         load(signed, "models:/m/Production")
     trailers = proposal.message.split("\n\n")[-1]
     merge = git(
         signed.path, "commit-tree", "-S", "-p", base, "-p", proposal.commit, tree, input=f"Merge #7\n\n{trailers}\n"
-    )
+    ).strip()
     git(signed.path, "update-ref", "refs/heads/stages/production", merge)
     assert load(signed, "models:/m/Production") == 2
 
@@ -119,7 +114,7 @@ def test_a_trailer_given_twice_authorises_nothing():
 
 def test_rollback_to_an_older_signed_promotion_of_the_stage_is_still_accepted(signed: Registry):
     """Not prevented by signatures (docs/security.md): forbid non-fast-forward stage moves instead."""
-    old = git(signed.path, "rev-parse", "stages/production")
+    old = git(signed.path, "rev-parse", "stages/production").strip()
     signed.store.sign_commits = True
     signed.promote("m", 2, "Production")
     assert load(signed, "models:/m/Production") == 2
@@ -134,17 +129,20 @@ def test_after_a_refused_unsigned_promotion_a_signed_one_of_the_same_version_wri
     assert unsigned.returncode == 0, unsigned.stderr
     with pytest.raises(IntegrityError, match="no valid signature"):
         load(signed, "models:/m/Production")
-    head = git(signed.path, "rev-parse", "stages/production")
+    head = git(signed.path, "rev-parse", "stages/production").strip()
     again = testing.run_cli("promote", "m", "2", "Production", "--sign", "-r", str(signed.path), env=env)
     assert again.returncode == 0, again.stderr
-    resigned = git(signed.path, "rev-parse", "stages/production")
+    resigned = git(signed.path, "rev-parse", "stages/production").strip()
     assert resigned != head
-    assert git(signed.path, "rev-parse", f"{resigned}^{{tree}}") == git(signed.path, "rev-parse", f"{head}^{{tree}}")
+    assert (
+        git(signed.path, "rev-parse", f"{resigned}^{{tree}}").strip()
+        == git(signed.path, "rev-parse", f"{head}^{{tree}}").strip()
+    )
     assert load(signed, "models:/m/Production") == 2
     # once bound, signing again changes nothing; nor does an unsigned promotion of what is held
     testing.run_cli("promote", "m", "2", "Production", "--sign", "-r", str(signed.path), env=env)
     testing.run_cli("promote", "m", "2", "Production", "-r", str(signed.path), env=env)
-    assert git(signed.path, "rev-parse", "stages/production") == resigned
+    assert git(signed.path, "rev-parse", "stages/production").strip() == resigned
 
 
 def test_a_signed_promotion_of_another_model_leaves_the_binding_in_place(signed: Registry):

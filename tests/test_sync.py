@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import refs
 
 from gitreg import locate, sync
 from gitreg.errors import ConflictError, InvalidInputError
@@ -16,10 +17,6 @@ def _package(root: Path, payload: bytes) -> Package:
     root.mkdir(parents=True, exist_ok=True)
     (root / "data.bin").write_bytes(payload)
     return Package(root=root, files=("data.bin",), flavor="python_function")
-
-
-def _refs(reg: Registry, prefix: str = "refs/") -> str:
-    return reg.store.git("for-each-ref", "--format=%(refname) %(objectname)", prefix).decode()
 
 
 @pytest.fixture
@@ -82,14 +79,14 @@ def test_diverged_clone_is_refused_by_pull_and_push_and_nothing_changes(
 ) -> None:
     origin.register("M", _package(tmp_path / "theirs", b"theirs"))
     clone.register("M", _package(tmp_path / "ours", b"ours"))  # both made version 2
-    ours_before = _refs(clone, "refs/heads/") + _refs(clone, "refs/tags/")
-    origin_before = _refs(origin)
+    ours_before = refs(clone.store.git_dir, "refs/heads/") + refs(clone.store.git_dir, "refs/tags/")
+    origin_before = refs(origin.store.git_dir)
     with pytest.raises(ConflictError, match="main"):
         sync.pull(clone)
     with pytest.raises(ConflictError, match="main"):
         sync.push(clone)
-    assert _refs(clone, "refs/heads/") + _refs(clone, "refs/tags/") == ours_before
-    assert _refs(origin) == origin_before
+    assert refs(clone.store.git_dir, "refs/heads/") + refs(clone.store.git_dir, "refs/tags/") == ours_before
+    assert refs(origin.store.git_dir) == origin_before
 
 
 def test_push_and_pull_refuse_a_url_registry(origin: Registry) -> None:

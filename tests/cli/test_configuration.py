@@ -9,14 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg import locate
 from gitreg.registry import Registry
 from gitreg.testing import run_cli
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.fixture

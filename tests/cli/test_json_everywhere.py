@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 import pytest
+from helpers.gitcli import git
 
 from gitreg.cli import COMMANDS, cli
 from gitreg.testing import run_cli
@@ -176,21 +177,14 @@ def test_every_command_prints_one_json_document_saying_what_changed(
         "repository": str(server),
         "allow_overrides": False,
     }
-    main = git_rev(server, "main")
-    moved_tag = f"{git_rev(server, 'refs/tags/LR/v1')} {main} refs/tags/LR/v1\n"
+    main = git(server, "rev-parse", "main").strip()
+    tag = git(server, "rev-parse", "refs/tags/LR/v1").strip()
+    moved_tag = f"{tag} {main} refs/tags/LR/v1\n"
     refused = j("hook", "pre-receive", "-r", str(server), input=moved_tag, status=1)
     assert refused["accepted"] is False and "push-tag" in [p["rule"] for p in refused["problems"]]
     assert j("hook", "pre-receive", "-r", str(server), input="") == {"accepted": True, "problems": []}
 
     assert ran == every_command_with_json()
-
-
-def git_rev(repo: Path, rev: str) -> str:
-    import subprocess
-
-    return subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", rev], capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 def test_json_is_printed_even_when_quiet(tmp_path: Path) -> None:

@@ -9,12 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git, refs
 
 from gitreg.testing import run_cli
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture
@@ -24,10 +21,6 @@ def reg(tmp_path: Path) -> Path:
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Initialised empty gitreg registry in")
     return path
-
-
-def refs(path: Path) -> str:
-    return subprocess.run(["git", "-C", str(path), "for-each-ref"], capture_output=True, text=True).stdout
 
 
 def test_register_promote_show_versions_history_round_trip(reg: Path, saved_model: Path) -> None:

@@ -12,15 +12,9 @@ import subprocess
 from pathlib import Path
 
 import yaml
+from helpers.gitcli import git
 
 MANIFEST = "gitreg.yaml"
-
-
-def git(repo: Path, *args: str, check: bool = True, text: bool = True) -> str | bytes:
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=text, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
-    return proc.stdout
 
 
 class _Objects:
@@ -62,10 +56,8 @@ def _tree(repo: Path, spec: str) -> str | None:
 
 def _blob(repo: Path, spec: str) -> bytes:
     objects = _objects.get(repo)
-    if objects is None:
-        out = git(repo, "cat-file", "blob", spec, check=False, text=False)
-        assert isinstance(out, bytes)
-        return out
+    if objects is None:  # bytes, which helpers.gitcli.git (text) cannot return
+        return subprocess.run(["git", "-C", str(repo), "cat-file", "blob", spec], capture_output=True).stdout
     got = objects.get(spec)
     return got[2] if got and got[1] == "blob" else b""
 
@@ -115,11 +107,10 @@ def _check(repo: Path, recent: int | None, settled: bool | None) -> list[str]:
     main = _tree(repo, "refs/heads/main^{commit}")
     if main is None:
         return [*problems, "refs/heads/main does not resolve to a commit"]
-    on_main = set(str(git(repo, "rev-list", main)).split())
+    on_main = set(git(repo, "rev-list", main).split())
     tags: dict[str, dict[int, str]] = {}
     records: dict[str, dict] = {}
     listing = git(repo, "for-each-ref", "--format=%(refname)%00%(objecttype)%00%(*objecttype)", "refs/tags/")
-    assert isinstance(listing, str)
     for line in listing.splitlines():
         ref, kind, peeled = line.split("\0")
         model, _, v = ref[len("refs/tags/") :].rpartition("/v")
@@ -177,7 +168,6 @@ def _check(repo: Path, recent: int | None, settled: bool | None) -> list[str]:
                     problems.append(f"models/{model}.yaml: registered tree of v{v} is not its tag's")
     for branch in ["refs/heads/main", *_stage_branches(repo)]:
         models = git(repo, "ls-tree", "--name-only", f"{branch}:models", check=False)
-        assert isinstance(models, str)
         for entry in models.splitlines():
             if entry.endswith(".yaml"):
                 continue
@@ -217,9 +207,7 @@ def _check_entry_is_live(branch: str, model: str, version: int, record: dict | N
 
 
 def _stage_branches(repo: Path) -> list[str]:
-    out = git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/stages/")
-    assert isinstance(out, str)
-    return out.split()
+    return git(repo, "for-each-ref", "--format=%(refname)", "refs/heads/stages/").split()
 
 
 def _check_version_tree(repo: Path, spec: str, model: str, version: int) -> list[str]:
@@ -243,7 +231,6 @@ def _check_version_tree(repo: Path, spec: str, model: str, version: int) -> list
 def worktree_problems(work_tree: Path) -> list[str]:
     """A registry's work tree must be clean and show main's head."""
     status = git(work_tree, "status", "--porcelain", "--untracked-files=all")
-    assert isinstance(status, str)
     problems = [f"work tree not clean: {line}" for line in status.splitlines()]
     head = git(work_tree, "rev-parse", "HEAD")
     main = git(work_tree, "rev-parse", "refs/heads/main")

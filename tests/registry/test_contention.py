@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from helpers.gitcli import git
+
 from gitreg import locate
 from gitreg.check import check_registry
 from gitreg.registry import Package, Registry
@@ -21,13 +23,6 @@ def _package(root: Path, payload: bytes) -> Package:
     root.mkdir(parents=True, exist_ok=True)
     (root / "model.bin").write_bytes(payload)
     return Package(root=root, files=("model.bin",), flavor="python_function")
-
-
-def _refs(git_dir: Path) -> set[str]:
-    out = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "for-each-ref", "--format=%(refname)"], capture_output=True, text=True
-    )
-    return set(out.stdout.split())
 
 
 _WRITER = textwrap.dedent(
@@ -119,7 +114,7 @@ def test_a_lost_race_fetches_only_the_refs_the_write_needs(bare_registry: Regist
     mv = reg.register("M", _package(tmp_path / "e", b"m3"))
 
     assert mv.version == 3
-    mirror = _refs(reg.store.git_dir)
+    mirror = set(git(reg.store.git_dir, "for-each-ref", "--format=%(refname)", check=False).split())
     assert {"refs/tags/M/v2", "refs/tags/M/v3"} <= mirror
     assert "refs/tags/Other/v2" not in mirror
     assert "refs/heads/stages/production" not in mirror

@@ -7,14 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import refs
 
 from gitreg import testing
 from gitreg.errors import InvalidInputError, NotFoundError
 from gitreg.registry import Registry
-
-
-def _refs(reg: Registry) -> dict[str, str]:
-    return reg.store.ref_oids("refs/")
 
 
 @pytest.fixture
@@ -45,10 +42,10 @@ def test_promoting_to_a_fixed_stage_leaves_the_other_fixed_stages(two: Registry)
 
 
 def test_promoting_to_an_undeclared_stage_is_refused_and_creates_no_branch(two: Registry) -> None:
-    before = _refs(two)
+    before = refs(two.store.git_dir)
     with pytest.raises(InvalidInputError, match="Did you mean 'Production'"):
         two.promote("m", 2, "prodution")
-    assert _refs(two) == before
+    assert refs(two.store.git_dir) == before
 
 
 def test_an_alias_sets_without_moving_the_versions_stages(two: Registry) -> None:
@@ -64,23 +61,23 @@ def test_an_alias_sets_without_moving_the_versions_stages(two: Registry) -> None
 def test_an_alias_that_reads_as_something_else_is_refused_and_nothing_changes(
     two: Registry, alias: str, why: str
 ) -> None:
-    before = _refs(two)
+    before = refs(two.store.git_dir)
     with pytest.raises(InvalidInputError, match=why):
         two.set_alias("m", alias, 2)
-    assert _refs(two) == before
+    assert refs(two.store.git_dir) == before
 
 
 def test_deleting_an_alias_returns_the_version_it_named_and_removes_its_empty_branch(two: Registry) -> None:
     two.set_alias("m", "champion", 2)
     assert two.delete_alias("m", "champion") == 2
-    assert "refs/heads/stages/champion" not in _refs(two)
+    assert "refs/heads/stages/champion" not in refs(two.store.git_dir).split()
 
 
 def test_deleting_an_alias_the_model_lacks_is_not_found_and_nothing_changes(two: Registry) -> None:
-    before = _refs(two)
+    before = refs(two.store.git_dir)
     with pytest.raises(NotFoundError, match="has no alias 'challenger'"):
         two.delete_alias("m", "challenger")
-    assert _refs(two) == before
+    assert refs(two.store.git_dir) == before
 
 
 def test_opening_a_path_that_does_not_exist_says_how_to_create_a_registry(tmp_path: Path) -> None:

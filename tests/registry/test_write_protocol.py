@@ -6,10 +6,10 @@ a stage, and version numbers are never reused, even when main moves back."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git, refs
 from helpers.invariants import check_registry
 
 from gitreg import locate
@@ -25,24 +25,16 @@ def _package(root: Path, data: bytes) -> Package:
     return Package(root=root, files=("data.bin",), flavor="python_function")
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
-
-
-def _refs(git_dir: Path) -> str:
-    return _git(git_dir, "for-each-ref", "--format=%(refname) %(objectname)")
-
-
 # -- 1. names never collide in the tree ------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["foo.yaml", "Foo.YAML", "a.b.yaml"])
 def test_a_model_name_ending_like_a_record_file_is_refused(registry: Registry, tmp_path: Path, name: str) -> None:
     registry.register("foo", _package(tmp_path / "p", b"one"))
-    before = _refs(registry.store.git_dir)
+    before = refs(registry.store.git_dir)
     with pytest.raises(InvalidInputError, match=r"may not end with '\.yaml'"):
         registry.register(name, _package(tmp_path / "q", b"two"))
-    assert _refs(registry.store.git_dir) == before
+    assert refs(registry.store.git_dir) == before
     assert registry.model_names() == ["foo"]
     assert registry.latest_ref("foo").version == 1
 
@@ -186,13 +178,13 @@ def test_deleting_the_latest_version_ignores_a_killed_registrations_tag(
 def test_a_reset_of_main_behind_gitregs_writes_is_refused_before_writing(registry: Registry, tmp_path: Path) -> None:
     for i in (1, 2):
         registry.register("M", _package(tmp_path / f"p{i}", f"v{i}".encode()))
-    _git(registry.path, "reset", "-q", "--hard", "HEAD~1")  # as a 'git rebase --abort' would
-    before = _refs(registry.store.git_dir)
+    git(registry.path, "reset", "-q", "--hard", "HEAD~1")  # as a 'git rebase --abort' would
+    before = refs(registry.store.git_dir)
     with pytest.raises(IntegrityError, match=r"no longer contains commit .*'git merge "):
         registry.register("M", _package(tmp_path / "p3", b"v3"))
     with pytest.raises(IntegrityError, match="no longer contains"):
         registry.promote("M", 1, "Production")
-    assert _refs(registry.store.git_dir) == before
+    assert refs(registry.store.git_dir) == before
 
 
 def test_a_commit_from_a_stale_checkout_that_rolls_the_record_back_is_refused(
@@ -202,12 +194,12 @@ def test_a_commit_from_a_stale_checkout_that_rolls_the_record_back_is_refused(
     directory are gone while tag M/v2 is on main's history."""
     for i in (1, 2):
         registry.register("M", _package(tmp_path / f"p{i}", f"v{i}".encode()))
-    _git(registry.path, "checkout", "-q", "HEAD~1", "--", "models")
-    _git(registry.path, "commit", "-q", "-m", "edit made in a stale checkout")
-    before = _refs(registry.store.git_dir)
+    git(registry.path, "checkout", "-q", "HEAD~1", "--", "models")
+    git(registry.path, "commit", "-q", "-m", "edit made in a stale checkout")
+    before = refs(registry.store.git_dir)
     with pytest.raises(IntegrityError, match="Version 2 of 'M' was registered on main"):
         registry.register("M", _package(tmp_path / "p3", b"v3"))
-    assert _refs(registry.store.git_dir) == before
+    assert refs(registry.store.git_dir) == before
 
 
 def test_a_bare_registry_whose_main_was_rewound_refuses_to_reuse_the_number(
@@ -217,14 +209,14 @@ def test_a_bare_registry_whose_main_was_rewound_refuses_to_reuse_the_number(
     for i in (1, 2):
         reg.register("M", _package(tmp_path / f"p{i}", f"v{i}".encode()))
     v1 = reg.version_ref("M", 1).commit
-    _git(reg.path, "update-ref", "refs/heads/main", v1)
+    git(reg.path, "update-ref", "refs/heads/main", v1)
     os.environ["GITREG_STALE_LOCK_SECONDS"] = "0"
     try:
         with pytest.raises(IntegrityError, match="registered on main"):
             reg.register("M", _package(tmp_path / "p3", b"v3"))
     finally:
         del os.environ["GITREG_STALE_LOCK_SECONDS"]
-    assert _git(reg.path, "rev-parse", "refs/heads/main").strip() == v1
+    assert git(reg.path, "rev-parse", "refs/heads/main").strip() == v1
 
 
 def test_writing_during_a_rebase_or_on_a_stage_checkout_warns(registry: Registry, tmp_path: Path) -> None:
@@ -235,7 +227,7 @@ def test_writing_during_a_rebase_or_on_a_stage_checkout_warns(registry: Registry
     (registry.store.git_dir / "rebase-merge").rmdir()
     registry.warnings.clear()
     registry.promote("M", 2, "Production")
-    _git(registry.path, "checkout", "-q", "stages/production")
+    git(registry.path, "checkout", "-q", "stages/production")
     registry.promote("M", 1, "Staging")
     assert any("checked out on stages/production" in w for w in registry.warnings), registry.warnings
 
@@ -247,10 +239,10 @@ def test_renaming_onto_a_deleted_models_name_is_refused_with_the_reason(registry
     registry.register("old", _package(tmp_path / "p1", b"v1"))
     registry.delete_model("old")
     registry.register("M", _package(tmp_path / "p2", b"v2"))
-    before = _refs(registry.store.git_dir)
+    before = refs(registry.store.git_dir)
     with pytest.raises(AlreadyExistsError, match="existed before and its versions"):
         registry.rename_model("M", "old")
-    assert _refs(registry.store.git_dir) == before
+    assert refs(registry.store.git_dir) == before
 
 
 def test_rename_moves_versions_stages_and_aliases_and_leaves_no_old_entries(

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 from served_models import BrokenLoad, Constant, Refusing, Slow, Unencodable, register, register_seed
 
 from gitreg import testing
@@ -270,22 +269,15 @@ def test_debug_adds_the_traceback_to_500_responses(registry: Registry, env: dict
 
 def tamper_stage(registry: Registry, stage: str, path: str, content: bytes) -> None:
     """Commit ``path`` into the stage branch behind gitreg's back, as a bad merge on a forge would."""
-    repo = str(registry.path)
+    repo = registry.path
     branch = f"refs/heads/stages/{stage}"
-
-    def git(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
-        out = subprocess.run(
-            ["git", "-C", repo, *args], input=stdin, capture_output=True, check=True, env={**os.environ, **(env or {})}
-        )
-        return out.stdout.decode().strip()
-
     index = {"GIT_INDEX_FILE": str(registry.path / ".git" / "tamper-index")}
-    blob = git("hash-object", "-w", "--stdin", stdin=content)
-    git("read-tree", branch, env=index)
-    git("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=index)
-    tree = git("write-tree", env=index)
-    commit = git("commit-tree", tree, "-p", branch, "-m", "tamper")
-    git("update-ref", branch, commit)
+    blob = git(repo, "hash-object", "-w", "--stdin", input=content.decode()).strip()
+    git(repo, "read-tree", branch, env=index)
+    git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=index)
+    tree = git(repo, "write-tree", env=index).strip()
+    commit = git(repo, "commit-tree", tree, "-p", branch, "-m", "tamper").strip()
+    git(repo, "update-ref", branch, commit)
 
 
 def test_follow_refuses_a_stage_whose_content_differs_from_its_tag(registry: Registry, env: dict[str, str]) -> None:

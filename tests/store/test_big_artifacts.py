@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg import locate, yamlio
 from gitreg.config import DEFAULT_LFS_THRESHOLD, MAX_PLAIN_BLOB
@@ -20,10 +21,6 @@ from gitreg.registry import Package, Registry
 from gitreg.store import lfs
 from gitreg.store.objects import compression_level
 from gitreg.uri import parse
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
 
 def _package(root: Path, name: str, size: int, *, sparse: bool = False) -> Package:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import refs
 from helpers.invariants import fsck_problems, worktree_problems
 
 from gitreg.errors import ReadOnlyError, StorageError
@@ -56,10 +57,6 @@ def disk(tmp_path: Path) -> Iterator[SmallDisk]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def _refs(reg: Registry) -> str:
-    return reg.store.git("for-each-ref", "--format=%(refname) %(objectname)").decode()
-
-
 def _model(saved_model: Path, where: Path, extra: bytes) -> Path:
     shutil.copytree(saved_model, where)
     (where / "weights.bin").write_bytes(extra)
@@ -74,35 +71,35 @@ def test_register_onto_a_full_disk_is_one_line_and_registers_nothing(
     disk: SmallDisk, saved_model: Path, tmp_path: Path, env: dict[str, str]
 ) -> None:
     reg = Registry.init(disk.path / "registry")
-    before = _refs(reg)
+    before = refs(reg.store.git_dir)
     big = _model(saved_model, tmp_path / "big", os.urandom(3_000_000))  # incompressible: more than the disk
     proc = _gitreg("-r", str(reg.path), "register", "M", str(big), env=env)
     assert proc.returncode == 1
     [line] = proc.stderr.splitlines()
     assert line.startswith(f"Error: No space left on device while writing {reg.path}/.git/objects/")
     assert line.endswith(": free space and try again; nothing was registered.")
-    assert _refs(reg) == before and fsck_problems(reg.path) == []
+    assert refs(reg.store.git_dir) == before and fsck_problems(reg.path) == []
     assert not list((reg.path / ".git" / "objects").glob("**/tmp_obj_*"))  # its temporary file went too
 
 
 def test_promote_onto_a_full_disk_promotes_nothing(disk: SmallDisk, tmp_path: Path, env: dict[str, str]) -> None:
     reg = Registry.init(disk.path / "registry")
     reg.register("M", file_package(tmp_path / "p", {"data.bin": "one"}))
-    before = _refs(reg)
+    before = refs(reg.store.git_dir)
     disk.fill()
     proc = _gitreg("-r", str(reg.path), "promote", "M", "1", "Production", env=env)
     assert proc.returncode == 1
     [line] = proc.stderr.splitlines()
     assert line.startswith("Error: No space left on device while writing ")
     assert line.endswith(": free space and try again; nothing was promoted.")
-    assert _refs(reg) == before
+    assert refs(reg.store.git_dir) == before
 
 
 def test_read_only_registry_says_whose_it_is_and_what_to_do(
     disk: SmallDisk, tmp_path: Path, saved_model: Path, env: dict[str, str]
 ) -> None:
     reg = Registry.init(disk.path / "registry")
-    before = _refs(reg)
+    before = refs(reg.store.git_dir)
     disk.remount("ro")
     try:
         proc = _gitreg("-r", str(reg.path), "register", "M", str(saved_model), env=env)
@@ -112,7 +109,7 @@ def test_read_only_registry_says_whose_it_is_and_what_to_do(
     [line] = proc.stderr.splitlines()
     assert line.startswith(f"Error: the registry at {reg.path} is read-only for you (read-only file system")
     assert "register into a clone you can write" in line and line.endswith("nothing was registered.")
-    assert _refs(reg) == before
+    assert refs(reg.store.git_dir) == before
 
 
 def test_a_full_disk_reported_by_git_itself_is_a_storage_error(disk: SmallDisk, tmp_path: Path) -> None:

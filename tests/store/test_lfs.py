@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg import locate
 from gitreg.errors import GitError, IntegrityError, InvalidInputError
@@ -18,10 +19,6 @@ from gitreg.store import lfs
 from gitreg.uri import parse
 
 BIG = 64 * 1024
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
 
 def _package(root: Path, big: bytes) -> Package:
@@ -151,3 +148,17 @@ def test_gitreg_check_verifies_lfs_artifacts_by_their_pointer(origin: Registry, 
     writer = locate.open_registry(f"file://{origin.path}")
     writer.register("Big", _package(tmp_path / "p1", os.urandom(BIG)))
     assert check_registry(origin.store) == []
+
+
+def test_an_artifact_of_exactly_the_threshold_goes_to_lfs_and_one_byte_less_stays_a_blob(
+    origin: Registry, tmp_path: Path
+) -> None:
+    reg = locate.open_registry(f"file://{origin.path}")
+    root = tmp_path / "edge"
+    root.mkdir()
+    (root / "at.bin").write_bytes(os.urandom(1000))
+    (root / "under.bin").write_bytes(os.urandom(999))
+    mv = reg.register("Edge", Package(root=root, files=("at.bin", "under.bin"), flavor="python_function"))
+    ref = origin.version_ref("Edge", mv.version)
+    assert lfs.parse_pointer(origin.store.read_blob(f"{ref.tree}:at.bin") or b"") is not None  # "10 MB and more"
+    assert len(origin.store.read_blob(f"{ref.tree}:under.bin") or b"") == 999

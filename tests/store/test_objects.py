@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg.store import MODE_FILE, GitStore, RefUpdate
-
-
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
 
 def test_objects_written_while_packing_are_readable_then_land_in_one_pack(tmp_path: Path) -> None:
@@ -25,10 +21,10 @@ def test_objects_written_while_packing_are_readable_then_land_in_one_pack(tmp_pa
     store.update_refs([RefUpdate("refs/heads/main", commit, None)])
     packs = list((tmp_path / "repo" / "objects" / "pack").glob("*.pack"))
     assert len(packs) == 1
-    assert _git(tmp_path / "repo", "cat-file", "-p", "main:dir/hello.txt") == "hello\n"
-    assert _git(tmp_path / "repo", "cat-file", "-s", big) == str(256 * 5000) + "\n"
-    assert _git(tmp_path / "repo", "verify-pack", "-v", str(packs[0].with_suffix(".idx"))).endswith(": ok\n")
-    _git(tmp_path / "repo", "fsck", "--strict")
+    assert git(tmp_path / "repo", "cat-file", "-p", "main:dir/hello.txt") == "hello\n"
+    assert git(tmp_path / "repo", "cat-file", "-s", big) == str(256 * 5000) + "\n"
+    assert git(tmp_path / "repo", "verify-pack", "-v", str(packs[0].with_suffix(".idx"))).endswith(": ok\n")
+    git(tmp_path / "repo", "fsck", "--strict")
 
 
 def test_a_failure_while_packing_writes_no_object(tmp_path: Path) -> None:

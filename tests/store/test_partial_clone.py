@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers.git_http import serve_git_http
+from helpers.gitcli import git
 
 from gitreg import locate
 from gitreg.pyfunc import materialized
 from gitreg.registry import Package, Registry
 from gitreg.remote import RemoteRegistry
 from gitreg.uri import parse
-
-
-def git(git_dir: Path, *args: str) -> str:
-    return subprocess.run(["git", f"--git-dir={git_dir}", *args], capture_output=True, text=True, check=True).stdout
 
 
 def _package(root: Path, **files: bytes) -> Package:
@@ -133,58 +128,10 @@ def test_server_refusing_filters_still_serves_and_warns_once(
     assert not _missing(reg.store.git_dir, "--all")  # the server sent everything
 
 
-class _GitHTTP(BaseHTTPRequestHandler):
-    """``git http-backend`` as CGI: the request's method, path, query and body in, its response out."""
-
-    root: Path
-
-    def _cgi(self) -> None:
-        path, _, query = self.path.partition("?")
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        env = {
-            **os.environ,
-            "GIT_PROJECT_ROOT": str(self.root),
-            "GIT_HTTP_EXPORT_ALL": "1",
-            "REQUEST_METHOD": self.command,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "CONTENT_LENGTH": str(len(body)),
-            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
-            "REMOTE_ADDR": "127.0.0.1",
-        }
-        out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True, check=False).stdout
-        head, _, payload = out.partition(b"\r\n\r\n")
-        status, headers = 200, []
-        for line in head.decode().split("\r\n"):
-            key, _, value = line.partition(":")
-            if key.lower() == "status":
-                status = int(value.split()[0])
-            elif key:
-                headers.append((key, value.strip()))
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = _cgi
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def http_url(origin: Registry) -> Iterator[str]:
-    handler = type("Handler", (_GitHTTP,), {"root": origin.path.parent})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{origin.path.name}"
-    server.shutdown()
-    server.server_close()
+    with serve_git_http(origin.path.parent) as base:
+        yield f"{base}/{origin.path.name}"
 
 
 def test_partial_mirror_over_smart_http_fetches_only_the_loaded_version(origin: Registry, http_url: str) -> None:

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.gitcli import git
 
 from gitreg.errors import NotFoundError
 from gitreg.store import MODE_FILE, MODE_TREE, GitStore, RefConflict, RefUpdate
@@ -16,12 +17,6 @@ from gitreg.store.objects import TreeEntry
 @pytest.fixture
 def store(tmp_path: Path) -> GitStore:
     return GitStore.init(tmp_path / "repo.git", bare=True)
-
-
-def git(store: GitStore, *args: str) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={store.git_dir}", *args], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def test_blobs_trees_commits_and_tags_written_in_process_pass_git_fsck_strict(store: GitStore) -> None:
@@ -37,15 +32,16 @@ def test_blobs_trees_commits_and_tags_written_in_process_pass_git_fsck_strict(st
     tag = store.write_tag(commit, "m/v1", "a version")
     store.update_refs([RefUpdate("refs/heads/main", commit, None), RefUpdate("refs/tags/m/v1", tag, None)])
     subprocess.run(["git", f"--git-dir={store.git_dir}", "fsck", "--strict"], check=True, capture_output=True)
-    assert git(store, "cat-file", "-p", "main:a/b.txt") == "hello\n"
-    assert git(store, "ls-tree", "--name-only", "main").split() == ["a.txt", "a", "z"]  # "a.txt" < "a/" in git order
+    assert git(store.git_dir, "cat-file", "-p", "main:a/b.txt") == "hello\n"
+    listing = git(store.git_dir, "ls-tree", "--name-only", "main").split()
+    assert listing == ["a.txt", "a", "z"]  # "a.txt" < "a/" in git order
 
 
 def test_tree_entries_sort_as_git_sorts_directories(store: GitStore) -> None:
     blob = store.write_blob(b"x")
     # git orders "a.b" before the directory "a" (compared as "a/"), and "a0" after it
     tree = store.edit_tree(None, {"a/x": (MODE_FILE, blob), "a.b": (MODE_FILE, blob), "a0": (MODE_FILE, blob)})
-    listing = git(store, "ls-tree", tree).splitlines()
+    listing = git(store.git_dir, "ls-tree", tree).splitlines()
     assert [line.split("\t")[1] for line in listing] == ["a.b", "a", "a0"]
     subprocess.run(["git", f"--git-dir={store.git_dir}", "fsck", "--strict"], check=True, capture_output=True)
 
@@ -74,9 +70,9 @@ def test_reads_see_refs_moved_by_other_processes(store: GitStore) -> None:
     store.update_refs([RefUpdate("refs/heads/main", c1, None)])
     assert store.ref("refs/heads/main") == c1
     c2 = store.write_commit(tree, [c1], "two")
-    git(store, "update-ref", "refs/heads/main", c2)
+    git(store.git_dir, "update-ref", "refs/heads/main", c2)
     assert store.ref("refs/heads/main") == c2
-    git(store, "pack-refs", "--all")
+    git(store.git_dir, "pack-refs", "--all")
     assert store.ref("refs/heads/main") == c2
 
 

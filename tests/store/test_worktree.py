@@ -9,14 +9,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from helpers.gitcli import git
 from helpers.invariants import worktree_problems
 
 from gitreg.registry import Package, Registry
 from gitreg.store import GitStore
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
 
 def register(reg: Registry, tmp_path: Path, name: str, content: str) -> int:
