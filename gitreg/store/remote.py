@@ -401,7 +401,9 @@ class MirrorStore(GitStore):
             # and a write that retries it writes them again
             self.lfs_pending.clear()
             if isinstance(exc, RemoteUnreachable):
-                raise RemoteUnreachable(f"{exc}. Nothing was written; try again when the remote is reachable.") from None
+                raise RemoteUnreachable(
+                    f"{exc}. Nothing was written; try again when the remote is reachable."
+                ) from None
             raise
         self.lfs_pending.clear()
         if self._holds(updates):
