@@ -131,6 +131,7 @@ def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         show_library_warnings(verbose=True)
 
 
+HELP_OPTION_NAMES = ("-h", "--help")
 QUIET_AND_VERBOSE = "-q/--quiet and -v/--verbose ask for opposite things; give one."
 COLOR_HELP = "Colour the output: auto (on a terminal, unless NO_COLOR is set), always or never."
 QUIET_HELP = "Print no success line (output asked for, errors and warnings stay)."
@@ -163,9 +164,12 @@ def _flag(opts: list[str], help_text: str | None) -> click.Option:
 
 def with_group_options(command: click.Command) -> click.Command:
     """``command`` (each command of a group: ``alias set``) taking the group's options after its name,
-    once per process; an option a command already has is its own."""
+    once per process; an option a command already has is its own. Its help options are its own too
+    (``-h`` as well as ``--help``), not only inherited from the group's context: click keeps a
+    command's help option from the first context it is asked in, which need not be the group's."""
     if getattr(command, "_gitreg_group_options", False):
         return command
+    command.context_settings.setdefault("help_option_names", list(HELP_OPTION_NAMES))
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             with_group_options(sub)
@@ -184,7 +188,7 @@ def _flush_registry_warnings() -> None:
         reg.flush_warnings()
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": list(HELP_OPTION_NAMES), "max_content_width": 100})
 @click.option(
     "-r",
     "--registry",

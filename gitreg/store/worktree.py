@@ -87,7 +87,9 @@ def _sync(store: GitStore, branch: str) -> str | None:
             old = _index_commit(store, branch) or new
         pending = store.git_dir / _PENDING
         killed = pending.read_text().strip() if pending.exists() else ""
-        if not killed:
+        if killed:  # a sync was killed: its read-tree may have finished (index at its target), or not
+            old = _index_commit(store, branch) or old
+        else:
             _write_atomically(pending, new)
         try:
             old, error = _resume(store, branch, old, new)

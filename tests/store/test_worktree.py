@@ -172,3 +172,22 @@ def test_files_a_killed_checkout_wrote_for_a_commit_main_has_moved_past_are_remo
     assert worktree_problems(reg.path) == ["work tree not clean: ?? models/b/notes.txt"]
     assert sorted(p.name for p in (reg.path / "models").iterdir()) == ["b", "c", "c.yaml"]
     assert not (reg.path / ".git" / "gitreg-syncing").exists()
+
+
+def test_a_checkout_killed_after_git_wrote_the_index_is_finished_from_where_the_index_is(tmp_path: Path):
+    """Killed after ``read-tree`` wrote the index but before the sync's mark: the index and the
+    files show the rename, the mark the commit before. A two-way merge from the mark would keep
+    the new name's files as staged additions; the sync starts from the commit the index shows."""
+    reg = Registry.init(tmp_path / "reg")
+    register(reg, tmp_path, "a", "one\n")
+    before = git(reg.path, "rev-parse", "HEAD").strip()
+    reg.rename_model("a", "b")
+    renamed = git(reg.path, "rev-parse", "HEAD").strip()
+    (reg.path / ".git" / "gitreg-synced").write_text(before + "\n")
+    (reg.path / ".git" / "gitreg-syncing").write_text(renamed + "\n")
+
+    reg.rename_model("b", "c")
+
+    assert reg.warnings == []
+    assert worktree_problems(reg.path) == []
+    assert sorted(p.name for p in (reg.path / "models").iterdir()) == ["c", "c.yaml"]
