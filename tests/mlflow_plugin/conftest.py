@@ -32,6 +32,7 @@ def mlflow_on_git(git_registry: Registry, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", f"gitreg://{git_registry.path}")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)  # a sqlite store's default experiment keeps artifacts in ./mlruns
     mlflow.end_run()
     yield git_registry
     mlflow.end_run()

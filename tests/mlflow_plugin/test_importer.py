@@ -28,7 +28,9 @@ def mlflow_registry(tmp_path_factory: pytest.TempPathFactory) -> str:
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     try:  # no set_experiment: it would leave this store's experiment active for later tests
-        with mlflow.start_run(experiment_id=MlflowClient(uri).create_experiment("import")) as run:
+        # its artifacts under root: a sqlite store's experiments default to ./mlruns, in the checkout
+        experiment = MlflowClient(uri).create_experiment("import", artifact_location=(root / "artifacts").as_uri())
+        with mlflow.start_run(experiment_id=experiment) as run:
             mlflow.log_metric("accuracy", 0.83)
             mlflow.log_param("C", "1.0")
             logged = mlflow.sklearn.log_model(seed_model(), name="model", pip_requirements=["scikit-learn"])
