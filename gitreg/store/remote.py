@@ -25,6 +25,8 @@ Transfers run git's own ``--progress`` when stderr is a terminal.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -33,7 +35,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -347,14 +349,38 @@ class MirrorStore(GitStore):
         patterns = narrow_patterns(refs) if refs is not None else ["refs/"]
         if not patterns:
             return
-        before = self._ref_values(patterns) if self.eager else {}
         specs = [f"+{p}:{p}" for p in patterns] if refs is not None else []
-        fetch(self, refspecs=specs, filter=PARTIAL_FILTER)
+        with self.refs_locked():
+            before = self._ref_values(patterns) if self.eager else {}
+            fetch(self, refspecs=specs, filter=PARTIAL_FILTER)
         if self.eager is None:
             return
         moved = {r: o for r, o in self._ref_values(patterns).items() if before.get(r) != o}
         if moved:
             self.ensure_local(self.blob_ids(self.eager(self, moved)))
+
+    @contextlib.contextmanager
+    def refs_locked(self) -> Iterator[None]:
+        """Hold the mirror's ref lock: every fetch, and every push with the
+        record of what it moved, happens under it.
+
+        Processes share a mirror (one cache directory), and a fetch forces
+        refs to what the remote *listed* when it began: unserialised, a
+        fetch that listed ``main`` before another process's push landed
+        would take ``main`` back behind that push once the pusher had
+        recorded it, and that process would no longer see its own write
+        (nor a reader a version it saw a moment ago). Under the lock each
+        fetch lists after the previous ref change here finished, so a
+        mirror's refs only move the way the remote's did. An ``flock``: the
+        kernel releases it when its holder dies."""
+        try:
+            lock = open(self.git_dir / "gitreg-refs.lock", "w")  # noqa: SIM115 - held across the yield
+        except OSError:  # a read-only mirror: git's own ref writes fail too, and say why
+            yield
+            return
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def _ref_values(self, patterns: Sequence[str]) -> dict[str, str]:
         """Refs matching ``patterns`` (prefixes or globs) and what they point at, in one call."""
@@ -384,15 +410,17 @@ class MirrorStore(GitStore):
         write that did not happen.
 
         Once the remote accepted, the write has happened: nothing after that
-        raises. If the mirror cannot record it (a full disk, a hook, a process
-        sharing the mirror), it is re-fetched; if that fails too, the mirror
+        raises. If the mirror cannot record it (a full disk, a hook), it is
+        re-fetched; if that fails too, the mirror
         is stale until the next fetch and :attr:`stale` says why."""
         try:
             if self.lfs_pending:
                 from gitreg.store import lfs
 
                 lfs.push_objects(self, ORIGIN, sorted(self.lfs_pending))
-            push_updates(self, ORIGIN, updates)
+            with self.refs_locked():
+                push_updates(self, ORIGIN, updates)
+                recorded = self._record(updates, message)
         except RefConflict:  # re-planned in this call: its LFS objects stay pending, written once
             self.contended = {**{u.ref: u.old for u in updates}, **self.contended}
             raise
@@ -406,18 +434,23 @@ class MirrorStore(GitStore):
                 ) from None
             raise
         self.lfs_pending.clear()
+        if recorded is not None and not self._refetch([u.ref for u in updates]):
+            self.stale = (
+                f"the remote took the write, but the local mirror {self.git_dir} could not record it "
+                f"({recorded}); it is refreshed on the next fetch"
+            )
+
+    def _record(self, updates: Sequence[RefUpdate], message: str) -> GitregError | OSError | None:
+        """Record in the mirror what the remote just took (under the ref lock);
+        the error if it could not be."""
         if self._holds(updates):
-            return  # git push recorded them itself: the mirror's fetch refspecs map each ref onto itself
+            return None  # git push recorded them itself: the mirror's fetch refspecs map each ref onto itself
         try:
             super().update_refs(updates, message)
         except (GitregError, OSError) as exc:
-            # a process sharing this mirror moved it meanwhile, or the mirror cannot be written:
-            # take the remote's word for it
-            if not self._refetch([u.ref for u in updates]):
-                self.stale = (
-                    f"the remote took the write, but the local mirror {self.git_dir} could not record it ({exc}); "
-                    "it is refreshed on the next fetch"
-                )
+            # the mirror cannot be written (a full disk, a hook): take the remote's word for it
+            return exc
+        return None
 
     def fetch_contended(self) -> bool:
         """Fetch the refs a refused push named (and the tags beside them), if
