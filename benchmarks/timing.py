@@ -74,8 +74,14 @@ def cold(
     warmup: bool = True,
 ) -> list[float]:
     """Wall-clock seconds of a fresh process running ``argv``, ``runs`` times
-    (after one unmeasured run that warms the OS file cache)."""
+    (after one unmeasured run that warms the OS file cache).
+
+    With bytecode, as an installed package has it (pip compiles at install
+    time): an environment that turns bytecode writing off
+    (``PYTHONDONTWRITEBYTECODE``) would have every run compile gitreg, and
+    each anchor, from source, and measure the compiler instead."""
     full_env = {**os.environ, **(env or {})}
+    full_env.pop("PYTHONDONTWRITEBYTECODE", None)
     samples = []
     for i in range(runs + 1 if warmup else runs):
         if before is not None:

@@ -10,40 +10,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitreg.config import RegistryConfig
 from gitreg.entities import ModelVersion, RegisteredModel
 from gitreg.manifest import ModelRecord
 from gitreg.names import NO_STAGE, Stage, check_model_name
-from gitreg.registry import notices, proposal
+from gitreg.registry import notices
 from gitreg.registry.bootstrap import create_store, not_a_registry, open_store
-from gitreg.registry.deletion import Deletion
-from gitreg.registry.freshness import Freshness
 from gitreg.registry.layout import TAG_PREFIX
-from gitreg.registry.promotion import Promotion
-from gitreg.registry.reader import Reader
-from gitreg.registry.records import Records
-from gitreg.registry.rollback import rollback_target
-from gitreg.registry.versions import Versions
+from gitreg.registry.parts import Parts
 from gitreg.registry.views import NewVersion, Package, Resolved, StageMove, VersionRef
-from gitreg.registry.writer import Writer
-from gitreg.store import GitStore
 from gitreg.uri import ModelURI
 
+if TYPE_CHECKING:
+    from gitreg.registry import proposal
 
-class Registry:
+
+class Registry(Parts):
     """A gitreg registry: one git repository."""
-
-    def __init__(self, store: GitStore, fresh: Freshness | None = None) -> None:
-        self.store = store
-        self.fresh = fresh or Freshness()
-        self.warnings: list[str] = []
-        self.reader = Reader(store, self.fresh)
-        self.writer = Writer(store, self.fresh, self.warnings)
-        self.records = Records(self.reader, self.writer)
-        self.versions = Versions(self.reader, self.writer, self.records)
-        self.promotion = Promotion(self.reader, self.writer)
-        self.deletion = Deletion(self.reader, self.writer, self.records)
 
     def __repr__(self) -> str:
         return f"Registry({str(self.path)!r})"
@@ -198,15 +183,21 @@ class Registry:
         """Put back the version ``stage`` held before its current one (or ``to``, which it held
         at some point), through :meth:`promote`: one commit, the policy applies. Returns the
         version it held and the version it holds now."""
+        from gitreg.registry.rollback import rollback_target
+
         before, target = rollback_target(self.reader, name, stage, to)
         return before, self.promote(name, target, stage, override_policy=override_policy)
 
     def propose(self, name: str, version: int, stage: str) -> proposal.Proposal:
         """Put ``version`` of ``name`` in ``stage`` on a branch for review; see :mod:`.proposal`."""
+        from gitreg.registry import proposal
+
         return proposal.propose(self.promotion, name, version, stage)
 
     def push_proposal(self, made: proposal.Proposal) -> str:
         """Publish a proposal to the registry's remote; returns the remote's URL."""
+        from gitreg.registry import proposal
+
         return proposal.push(self.store, self.path, made)
 
     def demote(self, name: str, stage: str) -> int | None:
