@@ -126,7 +126,9 @@ def locate(
     if require_signed:
         from gitreg.signatures import require_signed as check_signed
 
-        check_signed(reg, resolved, parsed.stage if parsed.kind == "stage" else None)
+        stage = parsed.stage if parsed.kind == "stage" else None
+        past = reg.reader.stage_commit_at(stage, parsed.as_of) if stage and parsed.as_of is not None else None
+        check_signed(reg, resolved, stage, past)
     ref = resolved.ref
     m = ref.manifest
     config = registry_config(reg)

@@ -127,9 +127,11 @@ def stage_signature(store: GitStore, rev: str, name: str) -> StageSignature:
     return StageSignature(commit, valid, why, authorisation(message))
 
 
-def require_signed(registry: Registry, resolved: Resolved, stage: str | None) -> None:
+def require_signed(registry: Registry, resolved: Resolved, stage: str | None, rev: str | None = None) -> None:
     """Raise :class:`IntegrityError` naming what is unsigned or unbound, else return.
-    ``stage`` is the canonical stage the version was resolved through, if any."""
+    ``stage`` is the canonical stage the version was resolved through, if any; ``rev`` the
+    stage's commit it was resolved at (an ``@when`` URI's past state), else the branch's tip:
+    the promotion checked is the one that put the version there, not a later one."""
     ref = resolved.ref
     ok, why = audit.verify_tag(registry.store, layout.tag_ref(ref.name, ref.version))
     if not ok:
@@ -140,7 +142,7 @@ def require_signed(registry: Registry, resolved: Resolved, stage: str | None) ->
         )
     if stage is None:
         return
-    signed = stage_signature(registry.store, layout.stage_ref(stage), ref.name)
+    signed = stage_signature(registry.store, rev or layout.stage_ref(stage), ref.name)
     move = (signed.commit or "")[:12]
     if not signed.valid:
         raise IntegrityError(

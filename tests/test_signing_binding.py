@@ -5,6 +5,7 @@ what the stage holds. Real git repositories, real SSH signatures."""
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,23 @@ def test_a_follower_picks_up_a_signed_promotion_of_the_tree_it_refused(signed: R
     signed.promote("m", 2, "Production")  # the same tree, a new signed commit
     [swapped] = models.sync()
     assert swapped == "m: swapped version 1 for version 2" and models.get("m").metadata.version == 2
+
+
+def test_a_past_state_of_a_stage_is_checked_by_the_promotion_that_made_it(signed: Registry):
+    """``models:/m/Production@when`` is judged by the commit the stage was at then, not by its tip:
+    a signed past stays loadable after an unsigned move, and an unsigned past is refused whatever
+    the tip."""
+    signed_at = int(git(signed.path, "log", "-1", "--format=%ct", "stages/production").strip())
+    time.sleep(1.1)  # git's commit times are whole seconds
+    signed.promote("m", 2, "Production")  # unsigned
+    unsigned_at = int(git(signed.path, "log", "-1", "--format=%ct", "stages/production").strip())
+    with pytest.raises(IntegrityError, match="has no valid signature"):
+        load(signed, "models:/m/Production")
+    assert load(signed, f"models:/m/Production@{uris.format_instant(signed_at)}") == 1
+    time.sleep(1.1)
+    signed.store.sign_commits = True
+    signed.promote("m", 1, "Production")
+    signed.store.sign_commits = None
+    assert load(signed, "models:/m/Production") == 1
+    with pytest.raises(IntegrityError, match="has no valid signature"):
+        load(signed, f"models:/m/Production@{uris.format_instant(unsigned_at)}")
