@@ -18,12 +18,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = "iris-classifier"
+# The UI tests' helpers (tests/ui/ui_support.py, which imports tests/helpers/): the registry the
+# pages show is the one those tests check, served the way they serve it.
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "ui")]
+from ui_support import MODEL, register_iris, start_ui, stop  # noqa: E402
+
 # page -> (URL path, window height): tall enough for the whole page; the background below is trimmed.
 PAGES = {
     "ui-model.png": (f"/models/{MODEL}", 1700),
@@ -45,59 +47,21 @@ def training_project(root: Path) -> Path:
 
 
 def build_registry(root: Path) -> Path:
-    """The registry the screenshots show; returns its path."""
-    import pandas as pd
-
-    import gitreg.sklearn
+    """The registry the screenshots show; returns its path. iris-classifier is the UI tests'
+    (``ui_support.register_iris``) with a Markdown description and v4 described too; churn-model
+    has two versions, v2 in Production."""
     from gitreg import saving, testing
     from gitreg.registry import Registry
 
     reg = Registry.init(root / "registry")
     os.chdir(training_project(root))
-    saved = root / "saved"
-    gitreg.sklearn.save_model(testing.seed_model(), saved, input_example=pd.DataFrame({"x": [1.0, -1.0, 0.5]}))
-    for accuracy, f1 in ((0.81, 0.78), (0.86, 0.83), (0.91, 0.88), (0.89, 0.9)):
-        saving.register(
-            saved,
-            MODEL,
-            metrics={"accuracy": accuracy, "f1": f1},
-            params={"C": "1.0", "max_iter": "100"},
-            run_id="0123456789abcdef",
-            registry=reg,
-            quiet=True,
-        )
-    reg.update_model(MODEL, "Classifies iris flowers.\n\nTrained on the **seed** data; see `notebooks/iris.ipynb`.")
-    reg.set_model_tag(MODEL, "team", "vision")
-    reg.update_version(MODEL, 3, description="Best accuracy so far.", tags={"validated": "yes"})
+    description = "Classifies iris flowers.\n\nTrained on the **seed** data; see `notebooks/iris.ipynb`."
+    saved = register_iris(reg, testing.seed_model(), root, description)
     reg.update_version(MODEL, 4, description="More regularisation.", tags={"validated": "pending"})
-    reg.promote(MODEL, 2, "Staging")
-    reg.promote(MODEL, 3, "Production")
-    reg.promote(MODEL, 4, "Staging")
-    reg.set_alias(MODEL, "champion", 3)
     for auc in (0.7, 0.74):
         saving.register(saved, "churn-model", metrics={"auc": auc}, registry=reg, quiet=True)
     reg.promote("churn-model", 2, "Production")
     return reg.path
-
-
-def serve(registry: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """``gitreg ui`` (read-only) on a free port; returns the process and its URL once it answers."""
-    from gitreg import testing
-
-    port = testing.free_port()
-    args = [sys.executable, "-m", "gitreg", "ui", "-r", str(registry), "--port", str(port)]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/static/style.css", timeout=5).read()
-            return proc, url
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise SystemExit("gitreg ui did not start") from None
-            time.sleep(0.2)
 
 
 def screenshot(chromium: str, url: str, out: Path, height: int, profile: Path, env: dict[str, str]) -> None:
@@ -148,14 +112,13 @@ def main() -> None:
         env = {**os.environ, **testing.isolated_env(scratch / "env")}
         os.environ.update(env)  # the registry built here has the same fixed author
         registry = build_registry(scratch)
-        proc, url = serve(registry, env)
+        proc, url = start_ui(registry, allow_writes=False)  # read-only, in the environment set above
         try:
             for name, (path, height) in PAGES.items():
                 screenshot(opts.chromium, url + path, opts.out / name, height, scratch / "chromium", env)
                 print(f"wrote {opts.out / name}")
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stop(proc)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

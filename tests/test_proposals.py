@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.proposals import queue_proposals
 
 from gitreg.proposals import open_proposals
 from gitreg.registry import Registry
-from gitreg.testing import file_package, run_cli
-
-POLICY = "\npolicy:\n  production:\n    requires_stage: staging\n    metrics: {accuracy: '>= 0.9'}\n"
+from gitreg.testing import run_cli
 
 
 @pytest.fixture
 def queued(registry: Registry, tmp_path: Path) -> Registry:
     """production holds v2 (0.95); proposals: v3 (0.85, never in staging) for production, v1 for archived."""
-    for i, acc in enumerate((0.8, 0.95, 0.85), start=1):
-        registry.register("m", file_package(tmp_path / f"p{i}", {"model.bin": f"v{i}"}, metrics={"accuracy": acc}))
-    registry.promote("m", 2, "staging")
-    registry.promote("m", 2, "production")
-    config = registry.path / "registry.yaml"
-    config.write_text(config.read_text().rstrip() + POLICY)
-    subprocess.run(["git", "-C", str(registry.path), "commit", "-qam", "policy"], check=True)
-    registry.propose("m", 3, "production")
-    registry.propose("m", 1, "archived")
-    return registry
+    return queue_proposals(registry, tmp_path)
 
 
 def test_open_proposals_show_deltas_against_the_holder_and_the_policy_result(queued: Registry) -> None:

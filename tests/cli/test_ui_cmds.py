@@ -6,9 +6,6 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from helpers.ui_process import start_ui, stop
 
 from gitreg import testing
 from gitreg.registry import Registry
@@ -48,28 +46,11 @@ def test_ui_on_a_port_in_use_is_a_one_line_error(registry: Registry, env: dict[s
 @contextmanager
 def running_ui(reg: Registry, *options: str, env: dict[str, str]) -> Iterator[str]:
     """A real ``gitreg ui --allow-writes`` process on 127.0.0.1; yields its URL."""
-    port = testing.free_port()
-    args = [sys.executable, "-m", "gitreg", "ui", "-r", str(reg.path), "--port", str(port), "--allow-writes", *options]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_ui(reg.path, allow_writes=True, env=env, options=options)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/static/style.css", timeout=5).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gitreg ui did not start: {proc.communicate()[0]}") from None
-                time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def set_alias_through_the_page(url: str, alias: str, headers: dict[str, str]) -> str:

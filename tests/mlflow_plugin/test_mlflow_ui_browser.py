@@ -6,19 +6,13 @@ Screenshots go to ``test-artifacts/ui/mlflow-*.png``. Skipped without playwright
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser_support import shot  # tests/ui, on the path through conftest
+from helpers.gitcli import git
 
 from gitreg import package
 from gitreg.client import Client
@@ -35,16 +29,6 @@ localStorage.setItem('mlflow.assistant.fab.autoOpenedOnFirstLoad_v1', 'true');
 LEGACY_UI_KEY = "_mlflow_user_setting_dismiss_next_model_registry_ui"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
-
-
 @pytest.fixture
 def iris(git_registry: Registry, saved_model: Path) -> Registry:
     """iris v1 (Production, @champion, tag team=fraud) and v2 (no stage), signature ``x: double``."""
@@ -57,44 +41,10 @@ def iris(git_registry: Registry, saved_model: Path) -> Registry:
     return git_registry
 
 
-def _wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=2):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-
-
 @pytest.fixture
-def mlflow_ui(iris: Registry, tmp_path: Path) -> Iterator[str]:
-    """``mlflow server`` on a free port, its registry ``iris``; stopped with its whole process
-    group (uvicorn runs as its child). MLflow's job runner is off: the UI does not need it."""
-    port = _free_port()
-    log_path = tmp_path / "server.log"
-    log = open(log_path, "wb")  # noqa: SIM115 (closed below, after the process)
-    env = {**os.environ, "MLFLOW_TRACKING_URI": "", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
-         "--registry-store-uri", f"gitreg://{iris.path}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, proc, log_path)
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+def mlflow_ui(iris: Registry, mlflow_server: str) -> str:
+    """``mlflow server`` (conftest's ``mlflow_server``) on ``iris``, started once iris is registered."""
+    return mlflow_server
 
 
 @pytest.fixture
@@ -189,7 +139,7 @@ def test_stage_change_and_alias_set_in_mlflow_ui_are_git_commits(ui: Any, mlflow
     dialog.wait_for(state="hidden")
     ui.get_by_text("Staging", exact=True).first.wait_for()
     shot(ui, "mlflow-stage-change")
-    assert git(repo, "log", "-1", "--format=%s", "stages/staging") == "Promote iris version 2 to Staging"
+    assert git(repo, "log", "-1", "--format=%s", "stages/staging").strip() == "Promote iris version 2 to Staging"
     assert git(repo, "rev-parse", "stages/staging:models/iris") == git(repo, "rev-parse", "iris/v2^{}:models/iris")
 
     _open(ui, mlflow_ui, "models/iris/versions/2", new_ui=True)
@@ -200,7 +150,7 @@ def test_stage_change_and_alias_set_in_mlflow_ui_are_git_commits(ui: Any, mlflow
     dialog.wait_for(state="hidden")
     ui.get_by_text("@ challenger").wait_for()
     shot(ui, "mlflow-alias-set")
-    assert git(repo, "log", "-1", "--format=%s", "stages/challenger") == "Promote iris version 2 to challenger"
+    assert git(repo, "log", "-1", "--format=%s", "stages/challenger").strip() == "Promote iris version 2 to challenger"
     assert git(repo, "rev-parse", "stages/challenger:models/iris") == git(repo, "rev-parse", "iris/v2^{}:models/iris")
 
     assert int(git(repo, "rev-list", "--all", "--count")) == commits_before + 2

@@ -1,19 +1,21 @@
-"""What the UI tests share: a registry built for them and a real ``gitreg ui`` process."""
+"""What the UI tests share: a registry built for them and a real ``gitreg ui`` process
+(:mod:`helpers.ui_process`, re-exported here)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.ui_process import start_ui, stop
+
 import gitreg
 import gitreg.sklearn
-from gitreg import saving, testing
+from gitreg import saving
 from gitreg.registry import Registry
+
+__all__ = ["MODEL", "OTHER", "UiServer", "build_large_registry", "build_registry", "register_iris", "start_ui", "stop"]
 
 MODEL = "iris-classifier"
 OTHER = "churn.model"
@@ -26,6 +28,25 @@ def build_registry(root: Path, model: object) -> Registry:
 
     reg = Registry.init(root / "registry")
     gitreg.set_registry(reg.path)
+    saved = register_iris(reg, model, root, "Classifies iris flowers.\nTrained on the seed data.")
+    for auc in (0.7, 0.75):
+        saving.register(saved, OTHER, metrics={"auc": auc}, registry=reg, quiet=True)
+    reg.set_model_tag(OTHER, "team", "growth")
+    reg.promote(OTHER, 1, "Production")
+    with gitreg.start_run():
+        gitreg.log_metric("accuracy", 0.93)
+        gitreg.sklearn.log_model(model, "model", input_example=pd.DataFrame({"x": [0.0]}))
+    return reg
+
+
+def register_iris(reg: Registry, model: object, root: Path, description: str) -> Path:
+    """:data:`MODEL` in ``reg`` as the UI tests check it and the README's screenshots
+    (scripts/ui_screenshots.py) show it: ``model`` saved under ``root``, registered four times
+    (accuracy and f1 rising to v3, accuracy dipping at v4), ``description`` and tag team=vision,
+    v3 described and tagged validated=yes, v2 then v4 in Staging, v3 in Production and
+    @champion. Returns the saved model's directory, for more registrations."""
+    import pandas as pd
+
     saved = root / "saved"
     gitreg.sklearn.save_model(model, saved, input_example=pd.DataFrame({"x": [1.0, -1.0, 0.5]}))
     for accuracy, f1 in ((0.81, 0.78), (0.86, 0.83), (0.91, 0.88), (0.89, 0.9)):
@@ -38,21 +59,14 @@ def build_registry(root: Path, model: object) -> Registry:
             registry=reg,
             quiet=True,
         )
-    reg.update_model(MODEL, "Classifies iris flowers.\nTrained on the seed data.")
+    reg.update_model(MODEL, description)
     reg.set_model_tag(MODEL, "team", "vision")
     reg.update_version(MODEL, 3, description="Best accuracy so far.", tags={"validated": "yes"})
     reg.promote(MODEL, 2, "Staging")
     reg.promote(MODEL, 3, "Production")
     reg.promote(MODEL, 4, "Staging")
     reg.set_alias(MODEL, "champion", 3)
-    for auc in (0.7, 0.75):
-        saving.register(saved, OTHER, metrics={"auc": auc}, registry=reg, quiet=True)
-    reg.set_model_tag(OTHER, "team", "growth")
-    reg.promote(OTHER, 1, "Production")
-    with gitreg.start_run():
-        gitreg.log_metric("accuracy", 0.93)
-        gitreg.sklearn.log_model(model, "model", input_example=pd.DataFrame({"x": [0.0]}))
-    return reg
+    return saved
 
 
 @dataclass
@@ -60,40 +74,6 @@ class UiServer:
     url: str
     registry: Registry
     process: subprocess.Popen[str]
-
-
-def start_ui(
-    registry: Path | str, *, allow_writes: bool, env: dict[str, str] | None = None, options: tuple[str, ...] = ()
-) -> tuple[subprocess.Popen[str], str]:
-    """``gitreg ui`` on ``registry`` (a path or a URL) with more ``options``, with ``env`` added to the environment."""
-    port = testing.free_port()
-    args = [sys.executable, "-m", "gitreg", "-r", str(registry), "ui", "--port", str(port), *options]
-    if allow_writes:
-        args.append("--allow-writes")
-    proc = subprocess.Popen(
-        args, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/static/style.css", timeout=5).read()
-            return proc, url
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                out = proc.communicate()[0]
-                raise RuntimeError(f"gitreg ui did not start:\n{out}") from None
-            time.sleep(0.1)
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def build_large_registry(path: Path, models: int, versions: int) -> Registry:
