@@ -18,7 +18,8 @@ from gitreg.check import check_registry as gitreg_check
 from gitreg.registry import Package, Registry
 
 TARGET = 200  # registrations attempted by killed writers, in total
-BUDGET = 110.0  # seconds; the loop stops early rather than run the suite long
+BUDGET = 110.0  # seconds; past MIN_KILLS the loop stops early rather than run the suite long
+MIN_KILLS = 20  # however loaded the machine
 
 
 def leftover_locks(git_dir: Path) -> list[Path]:
@@ -63,7 +64,7 @@ def test_writer_killed_at_random_points_leaves_a_sound_registry(tmp_path: Path, 
     rng = random.Random(5)
     kills = attempted = cleared = reported = 0
     start = time.monotonic()
-    while attempted < TARGET and time.monotonic() - start < BUDGET:
+    while attempted < TARGET and (kills < MIN_KILLS or time.monotonic() - start < BUDGET):
         attempted += 1 + kill_a_writer(reg.path, work, rng)
         kills += 1
         left = leftover_locks(reg.store.git_dir)
@@ -80,7 +81,6 @@ def test_writer_killed_at_random_points_leaves_a_sound_registry(tmp_path: Path, 
             reported += 1
         reg.warnings.clear()
         cleared += sum(1 for lock in left if not lock.exists())
-    assert kills >= 20
     print(f"{kills} kills, {attempted} registrations attempted, {time.monotonic() - start:.0f} s")
     time.sleep(1.1)  # let any lock left by the last kill become provably stale
     reg.register("m", Package(source, ("model.pkl",), "python_function"))

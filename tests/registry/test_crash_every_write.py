@@ -25,7 +25,8 @@ from gitreg.store import RefUpdate
 pytestmark = pytest.mark.slow
 
 ROUNDS = 14  # kills per kind of write and registry, at most
-BUDGET = 28.0  # seconds per registry; the loop stops early rather than run the suite long
+BUDGET = 28.0  # seconds per registry; past MIN_ROUNDS the loop stops early rather than run the suite long
+MIN_ROUNDS = 3  # kills per kind of write and registry, at least, however loaded the machine
 
 
 class Source:
@@ -216,7 +217,7 @@ def test_every_kind_of_write_killed_at_random_points_leaves_a_sound_registry(
     figures: Counter[str] = Counter()
     start = time.monotonic()
     for round_ in range(ROUNDS):
-        if time.monotonic() - start > BUDGET:
+        if round_ >= MIN_ROUNDS and time.monotonic() - start > BUDGET:
             break
         for kind in kinds:
             prepare(reg, kind, src)
@@ -246,7 +247,6 @@ def test_every_kind_of_write_killed_at_random_points_leaves_a_sound_registry(
             if layout == "worktree":
                 after_write_worktree_is_clean(reg, main_before, figures)
     figures["rounds"] = round_ + 1
-    assert figures["kills"] >= 3 * len(kinds)
     assert check_registry(reg.path, settled=False) == []
     assert crash_findings(reg) == []
     print(f"{layout}: {dict(figures)} in {time.monotonic() - start:.0f} s")
