@@ -13,11 +13,12 @@ from gitreg.cli.output import done, json_result_option, open_registry, registry_
 def gc(as_json: bool, registry: str | None) -> None:
     """Drop what the registry's storage no longer needs locally.
 
-    For a registry named by URL, prunes its local mirror of the blobs of
-    versions neither materialised in the cache nor in a stage (they are on the
-    remote and are fetched again if read). For a local registry, runs git's
-    maintenance, which never prunes an object a ref reaches. Refuses, changing
-    nothing, while a write is in progress.
+    For a registry named by URL, prunes its local mirror of the blobs and Git
+    LFS objects of versions neither materialised in the cache nor in a stage
+    (they are on the remote and are fetched again if read); an LFS object not
+    uploaded yet stays for two weeks. For a local registry, runs git's
+    maintenance, which never prunes an object a ref reaches, and keeps every
+    LFS object. Refuses, changing nothing, while a write is in progress.
     """
     from gitreg.remote import collect_garbage
 
@@ -29,5 +30,6 @@ def gc(as_json: bool, registry: str | None) -> None:
         kind=got.kind,
         bytes_before=got.before,
         bytes_after=got.after,
+        bytes_freed=got.before - got.after,
         blobs_dropped=got.dropped,
     )

@@ -1,6 +1,6 @@
 """Keeping a repository's object storage bounded, without losing anything a ref or a writer needs.
 
-Two cases, both git-only:
+Two cases:
 
 - :func:`prune_mirror`: a partial clone (a mirror of a remote) holds the
   blobs it was asked for and the ones its writers wrote. A blob a ref
@@ -10,6 +10,12 @@ Two cases, both git-only:
   does every object no ref reaches (a write in flight in another process).
   Whatever is kept of the remote's objects is repacked into one promisor
   pack, so git keeps treating what it lacks as the remote's to send.
+  Its Git LFS objects follow the same rule (:func:`_prune_lfs`): an object
+  named by a kept pointer blob stays; one named by a pointer a ref reaches
+  is on the LFS server (writes upload objects before the refs that name
+  them) and goes; any other (a write's, not uploaded yet) stays until it is
+  :data:`GRACE_DAYS` old. The blob git-lfs reads on every command
+  (``HEAD:.lfsconfig``) always stays, or each command would fetch it again.
 - :func:`maintain`: an ordinary repository gets ``git gc`` that never prunes
   a reachable object, keeps every reflog entry (gitreg reads them to tell a
   reset ``main``), and prunes unreachable objects only after two weeks, long
@@ -20,36 +26,47 @@ Both refuse while a ref lock is held: a write is in progress.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitreg.errors import ConflictError
+from gitreg.store import lfs
 from gitreg.store.repo import GitStore
 
 _PACK_FILES = (".pack", ".idx", ".rev", ".bitmap", ".promisor", ".keep", ".mtimes")
+#: How long an object nothing accounts for is kept: git's own ``gc.pruneExpire`` default,
+#: long after any write that made it finished (or failed).
+GRACE_DAYS = 14
+GRACE_SECONDS = GRACE_DAYS * 24 * 3600
 
 
 @dataclass(frozen=True)
 class Collected:
-    """What a collection did: the bytes of the object storage before and after, the blobs dropped."""
+    """What a collection did: the bytes of the object storage (git's and Git LFS's)
+    before and after, the blobs dropped, the LFS objects deleted and their bytes."""
 
     before: int
     after: int
     dropped: int
+    lfs_dropped: int = 0
+    lfs_freed: int = 0
 
 
 def storage_bytes(git_dir: Path) -> int:
-    """Bytes under ``objects/`` (loose objects and packs)."""
+    """Bytes under ``objects/`` (loose objects and packs) and ``lfs/objects/`` (Git LFS objects)."""
     total = 0
-    for root, _, files in os.walk(git_dir / "objects"):
-        for name in files:
-            try:
-                total += (Path(root) / name).stat().st_size
-            except OSError:
-                pass  # removed meanwhile
+    for top in (git_dir / "objects", git_dir / "lfs" / "objects"):
+        for root, _, files in os.walk(top):
+            for name in files:
+                try:
+                    total += (Path(root) / name).stat().st_size
+                except OSError:
+                    pass  # removed meanwhile
     return total
 
 
@@ -67,13 +84,14 @@ def refuse_while_written(store: GitStore) -> None:
 
 def maintain(store: GitStore) -> Collected:
     """``git gc`` on an ordinary repository: packs objects and refs; never prunes a
-    reachable object nor a reflog entry; unreachable objects only when two weeks old."""
+    reachable object nor a reflog entry; unreachable objects only when :data:`GRACE_DAYS` old.
+    Its LFS objects are its own (no remote holds them): none is touched."""
     refuse_while_written(store)
     before = storage_bytes(store.git_dir)
     store.git(
         "gc",
         "--quiet",
-        "--prune=2.weeks.ago",
+        f"--prune={GRACE_DAYS}.days.ago",
         config=["gc.reflogExpire=never", "gc.reflogExpireUnreachable=never", "gc.autoDetach=false"],
     )
     return Collected(before, storage_bytes(store.git_dir), 0)
@@ -95,10 +113,14 @@ def _pack_ids(store: GitStore, idx: Path) -> list[str]:
     return [line.split()[1] for line in out.decode().splitlines() if line.strip()]
 
 
-def _present_types(store: GitStore) -> dict[str, str]:
-    """Every object present in the repository and its type, fetching nothing."""
-    out = store.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)")
-    return dict(line.split(" ", 1) for line in out.decode().splitlines() if " " in line)
+def _present_types(store: GitStore) -> dict[str, tuple[str, int]]:
+    """Every object present in the repository, its type and size, fetching nothing."""
+    out = store.git("cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype) %(objectsize)")
+    found = {}
+    for line in out.decode().splitlines():
+        oid, kind, size = line.split(" ")
+        found[oid] = (kind, int(size))
+    return found
 
 
 def _reachable(store: GitStore) -> set[str]:
@@ -108,18 +130,49 @@ def _reachable(store: GitStore) -> set[str]:
 
 
 def prune_mirror(store: GitStore, keep: Iterable[str]) -> Collected:
-    """Drop from a partial clone every blob a ref reaches that is not in ``keep``.
+    """Drop from a partial clone every blob a ref reaches that is not in ``keep``,
+    and every Git LFS object no blob in ``keep`` points at that the LFS server
+    holds or that is older than :data:`GRACE_DAYS`.
 
     The remote's objects that stay (those in promisor packs, and the ones a
     ref reaches) go into one new promisor pack; packs and loose objects no
     ref fully reaches are left as they are. The new pack is in place before
-    anything it replaces is removed, so a reader never misses an object."""
+    anything it replaces is removed, so a reader never misses an object.
+    LFS pointers are read before any blob goes, from what is present."""
     refuse_while_written(store)
     before = storage_bytes(store.git_dir)
-    packs, loose = _objects_by_home(store)
     types, reachable = _present_types(store), _reachable(store)
-    wanted = set(keep)
-    drop = {o for o in reachable if types.get(o) == "blob" and o not in wanted}
+    wanted = set(keep) | set(store.blob_ids([lfs.CONFIG_SPEC]))
+    pointers = _pointers(store, {o for o in reachable | wanted if _may_point(types.get(o))})
+    needed = {p.sha256 for o, p in pointers.items() if o in wanted}
+    published = {p.sha256 for o, p in pointers.items() if o in reachable}
+    dropped = _drop_blobs(store, types, reachable, wanted)
+    lfs_dropped, lfs_freed = _prune_lfs(store, needed, published)
+    after = storage_bytes(store.git_dir) if dropped or lfs_dropped else before
+    return Collected(before, after, dropped, lfs_dropped, lfs_freed)
+
+
+def _may_point(found: tuple[str, int] | None) -> bool:
+    """Whether an object of this (type, size) can be an LFS pointer."""
+    return found is not None and found[0] == "blob" and found[1] <= lfs.MAX_POINTER
+
+
+def _pointers(store: GitStore, blobs: set[str]) -> dict[str, lfs.Pointer]:
+    """The LFS pointers among ``blobs`` (all present: nothing is fetched), by blob id."""
+    oids = sorted(blobs)
+    found = {}
+    for oid, got in zip(oids, store.prefetch(oids) if oids else [], strict=True):
+        pointer = lfs.parse_pointer(got[2]) if got else None
+        if pointer is not None:
+            found[oid] = pointer
+    return found
+
+
+def _drop_blobs(store: GitStore, types: dict[str, tuple[str, int]], reachable: set[str], wanted: set[str]) -> int:
+    """Repack the remote's objects (``types``: those present) without the reachable
+    blobs not ``wanted``; how many blobs went."""
+    packs, loose = _objects_by_home(store)
+    drop = {o for o in reachable if o not in wanted and types.get(o, ("",))[0] == "blob"}
     absorbed_packs = [
         idx for idx, ids in packs.items() if idx.with_suffix(".promisor").exists() or reachable.issuperset(ids)
     ]
@@ -127,7 +180,7 @@ def prune_mirror(store: GitStore, keep: Iterable[str]) -> Collected:
     absorbed = {o for idx in absorbed_packs for o in packs[idx]} | set(absorbed_loose)
     dropped = len(drop & absorbed)
     if not dropped:
-        return Collected(before, before, 0)
+        return 0
     made = _write_promisor_pack(store, sorted(o for o in absorbed - drop if o in types))
     for idx in absorbed_packs:
         if idx.stem != made:  # the same objects make the same pack name
@@ -135,7 +188,29 @@ def prune_mirror(store: GitStore, keep: Iterable[str]) -> Collected:
                 idx.with_suffix(suffix).unlink(missing_ok=True)
     for oid in absorbed_loose:
         loose[oid].unlink(missing_ok=True)
-    return Collected(before, storage_bytes(store.git_dir), dropped)
+    return dropped
+
+
+def _prune_lfs(store: GitStore, needed: set[str], published: set[str]) -> tuple[int, int]:
+    """Delete the LFS objects not ``needed`` that are ``published`` (the LFS server has
+    them) or unmodified for :data:`GRACE_DAYS` (so not a write's in flight: writing
+    an object, or finding it already there, touches it). (objects deleted, bytes)."""
+    now, dropped, freed = time.time(), 0, 0
+    for path in lfs.object_paths(store):
+        if path.name in needed:
+            continue
+        try:
+            st = path.stat()
+            if path.name not in published and now - st.st_mtime < GRACE_SECONDS:
+                continue
+            path.unlink()
+        except OSError:
+            continue  # removed meanwhile, or not ours to remove: kept
+        dropped, freed = dropped + 1, freed + st.st_size
+        for parent in (path.parent, path.parent.parent):
+            with contextlib.suppress(OSError):
+                parent.rmdir()  # only if empty
+    return dropped, freed
 
 
 def _write_promisor_pack(store: GitStore, oids: list[str]) -> str:

@@ -8,6 +8,7 @@ moving objects between repositories does, and says so when it is missing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitreg.errors import GitError
+from gitreg.errors import ConflictError, GitError
 from gitreg.store import process, progress
 from gitreg.store.objects import changed_while_stored
 
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 SPEC = "https://git-lfs.github.com/spec/v1"
 _POINTER = re.compile(rb"^version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize (\d+)\n$")
 MAX_POINTER = 200  # bytes: anything longer is content, not a pointer
+#: The blob every git-lfs command reads from a bare repository, whether it exists or not
+#: (``git config --blob HEAD:.lfsconfig``; a registry may name its LFS server there). A partial
+#: mirror must hold it, or each git-lfs command costs a lazy fetch of it (a round trip) first.
+CONFIG_SPEC = "HEAD:.lfsconfig"
 _CHUNK = 1 << 20
 
 
@@ -64,14 +69,20 @@ def object_path(store: GitStore, sha256: str) -> Path:
     return store.git_dir / "lfs" / "objects" / sha256[:2] / sha256[2:4] / sha256
 
 
+def object_paths(store: GitStore) -> list[Path]:
+    """The files of every LFS object in the store."""
+    return sorted((store.git_dir / "lfs" / "objects").glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/" + "[0-9a-f]" * 64))
+
+
 def store_file(store: GitStore, source: Path) -> tuple[str, str, int]:
     """Put ``source`` in the LFS object store and a pointer blob in git;
     return (pointer blob oid, sha256, size). The same bytes are stored once.
 
     One pass reads, hashes and copies the file into git-lfs's ``lfs/tmp``,
     then renames the copy to the name its bytes hashed to (or drops it if
-    that object is already there), so an object always matches its name,
-    even if the file changes meanwhile."""
+    that object is already there: then it is touched, so that ``gitreg gc``
+    sees a write's object as new until the write is long over), so an object
+    always matches its name, even if the file changes meanwhile."""
     size = source.stat().st_size
     tmp_dir = store.git_dir / "lfs" / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -93,6 +104,8 @@ def store_file(store: GitStore, source: Path) -> tuple[str, str, int]:
         dest = object_path(store, sha)
         if dest.exists():
             os.unlink(tmp)
+            with contextlib.suppress(OSError):  # another user's object: it is there, which is what counts
+                os.utime(dest)
         else:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, dest)
@@ -165,10 +178,18 @@ def _endpoint(store: GitStore) -> str:
 
 def push_objects(store: GitStore, remote: str, sha256s: Sequence[str]) -> None:
     """Upload LFS objects to ``remote`` (before the refs that need them).
-    :class:`LFSAccessDenied` when the LFS server refuses the upload (401/403)."""
+    :class:`LFSAccessDenied` when the LFS server refuses the upload (401/403);
+    :class:`ConflictError` when one is no longer in the store."""
     if not sha256s:
         return
     require_installed("This registry stores large artifacts with Git LFS")
+    gone = [sha for sha in sha256s if not object_path(store, sha).is_file()]
+    if gone:
+        raise ConflictError(
+            f"LFS object {gone[0][:12]}… of this write left {store.git_dir / 'lfs' / 'objects'} before it was "
+            "uploaded ('gitreg gc' running meanwhile deletes an object the LFS server already has). No ref was "
+            "pushed: the remote registry is as it was. Register again."
+        )
     args = [f"--git-dir={store.git_dir}", "lfs", "push", "--object-id", remote, *sha256s]
     try:
         process.run(args, local=False)

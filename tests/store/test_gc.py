@@ -3,13 +3,17 @@ locally; a local registry loses no object; a registry being written is left alon
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers.gitcli import git
 
 from gitreg import locate
 from gitreg.cli.gc_cmds import gc
@@ -17,6 +21,8 @@ from gitreg.errors import ConflictError
 from gitreg.materialize import materialized
 from gitreg.registry import Package, Registry
 from gitreg.remote import RemoteRegistry, collect_garbage
+from gitreg.store import gc as store_gc
+from gitreg.store import lfs
 from gitreg.uri import parse
 
 
@@ -133,3 +139,145 @@ def test_gc_command_says_what_it_did_in_one_line_and_in_json(bare_registry: Regi
     assert answer.exit_code == 0, answer.output
     got = json.loads(answer.output)
     assert got["kind"] == "mirror" and got["bytes_after"] <= got["bytes_before"]
+
+
+# -- Git LFS objects -----------------------------------------------------------------------------
+
+BIG = 64 * 1024
+
+
+def _keep_large_artifacts_in_lfs(bare: Registry, tmp_path: Path, lfsconfig: str | None = None) -> None:
+    """Artifacts over 1000 bytes go to LFS (and, given ``lfsconfig``, that file is committed):
+    configured the way a user would, clone, edit, commit, push."""
+    work = tmp_path / "config-work"
+    subprocess.run(["git", "clone", "-q", str(bare.path), str(work)], check=True)
+    with open(work / "registry.yaml", "a") as fh:
+        fh.write("lfs:\n  threshold_bytes: 1000\n")
+    if lfsconfig is not None:
+        (work / ".lfsconfig").write_text(lfsconfig)
+        git(work, "add", ".lfsconfig")
+    git(work, "commit", "-q", "-am", "Keep large artifacts in LFS")
+    git(work, "push", "-q", "origin", "main")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _lfs_objects(git_dir: Path) -> set[str]:
+    return {p.name for p in (git_dir / "lfs" / "objects").glob("??/??/*")}
+
+
+def _reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> RemoteRegistry:
+    """The registry at ``url`` as another machine sees it: a fresh cache, so a fresh mirror."""
+    monkeypatch.setenv("GITREG_CACHE_DIR", str(tmp_path / "reader-cache"))
+    locate._open.clear()
+    reg = locate.open_registry(url)
+    assert isinstance(reg, RemoteRegistry)
+    return reg
+
+
+def _drop_from_cache(reg: RemoteRegistry, version: int) -> None:
+    """Evict ``version`` from the materialised cache, as a user clearing disk space would."""
+    shutil.rmtree(materialized(parse(f"models:/M/{version}"), reg))
+
+
+def test_gc_deletes_the_lfs_objects_of_versions_no_longer_needed_and_a_load_fetches_them_again(
+    bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
+    url = f"file://{bare_registry.path}"
+    writer = locate.open_registry(url)
+    big = {v: os.urandom(BIG) for v in (1, 2)}
+    for v in (1, 2):
+        writer.register("M", _package(tmp_path / f"p{v}", big[v]))
+    sha = {v: _sha256(big[v]) for v in (1, 2)}
+    reader = _reader(tmp_path, monkeypatch, url)
+    for v in (1, 2):
+        materialized(parse(f"models:/M/{v}"), reader)
+    assert _lfs_objects(reader.store.git_dir) == {sha[1], sha[2]}
+    _drop_from_cache(reader, 1)  # only version 2 is needed here now
+
+    got = collect_garbage(reader)
+
+    assert _lfs_objects(reader.store.git_dir) == {sha[2]}
+    assert got.before - got.after >= BIG
+    again = materialized(parse("models:/M/1"), reader)  # fetched again, and its sha256 checked
+    assert (again / "model.bin").read_bytes() == big[1]
+    assert _lfs_objects(reader.store.git_dir) == {sha[1], sha[2]}
+    assert (materialized(parse("models:/M/2"), reader) / "model.bin").read_bytes() == big[2]
+
+
+def test_gc_keeps_a_new_lfs_object_no_ref_names_until_the_grace_period_is_over(
+    bare_registry: Registry, tmp_path: Path
+) -> None:
+    _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
+    reg = locate.open_registry(f"file://{bare_registry.path}")
+    assert isinstance(reg, RemoteRegistry)
+    source = tmp_path / "in-flight.bin"
+    source.write_bytes(os.urandom(BIG))
+    _, sha, _ = lfs.store_file(reg.store, source)  # what a write in another process has stored, not pushed yet
+
+    collect_garbage(reg)
+    assert sha in _lfs_objects(reg.store.git_dir)
+
+    old = time.time() - store_gc.GRACE_SECONDS - 60
+    os.utime(lfs.object_path(reg.store, sha), (old, old))  # that write failed, long ago
+    collect_garbage(reg)
+    assert sha not in _lfs_objects(reg.store.git_dir)
+
+
+def test_gc_keeps_the_lfs_objects_of_the_version_a_stage_holds(
+    bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
+    url = f"file://{bare_registry.path}"
+    big = os.urandom(BIG)
+    locate.open_registry(url).register("M", _package(tmp_path / "p1", big))
+    locate.open_registry(url).promote("M", 1, "Production")
+    reader = _reader(tmp_path, monkeypatch, url)
+    materialized(parse("models:/M/Production"), reader)
+    _drop_from_cache(reader, 1)
+
+    collect_garbage(reader)
+
+    assert _lfs_objects(reader.store.git_dir) == {_sha256(big)}
+
+
+def test_gc_of_a_local_registry_keeps_its_lfs_objects(bare_registry: Registry, tmp_path: Path) -> None:
+    _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
+    for v in (1, 2):
+        bare_registry.register("M", _package(tmp_path / f"p{v}", os.urandom(BIG)))
+    before = _lfs_objects(bare_registry.path)
+
+    collect_garbage(bare_registry)
+
+    assert len(before) == 2 and _lfs_objects(bare_registry.path) == before
+
+
+def test_gc_keeps_the_lfsconfig_blob_git_lfs_reads_on_every_operation(bare_registry: Registry, tmp_path: Path) -> None:
+    _keep_large_artifacts_in_lfs(bare_registry, tmp_path, lfsconfig=f"[lfs]\n\turl = file://{bare_registry.path}\n")
+    reg = locate.open_registry(f"file://{bare_registry.path}")
+    assert isinstance(reg, RemoteRegistry)
+    assert reg.store.read_blob(lfs.CONFIG_SPEC)  # present in the mirror (fetched if it was not)
+    (config,) = reg.store.blob_ids([lfs.CONFIG_SPEC])
+
+    collect_garbage(reg)
+
+    assert config in _present(reg.store.git_dir)
+
+
+def test_gc_command_reports_the_bytes_it_freed(
+    bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
+    url = f"file://{bare_registry.path}"
+    locate.open_registry(url).register("M", _package(tmp_path / "p1", os.urandom(BIG)))
+    reader = _reader(tmp_path, monkeypatch, url)
+    _drop_from_cache(reader, 1)
+
+    answer = CliRunner().invoke(gc, ["-r", url, "--json"])
+
+    assert answer.exit_code == 0, answer.output
+    got = json.loads(answer.output)
+    assert got["bytes_freed"] == got["bytes_before"] - got["bytes_after"] >= BIG
