@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from gitreg.errors import GitError, NotFoundError
 from gitreg.registry import Registry, layout
 from gitreg.registry.freshness import Freshness
-from gitreg.store import GitStore
+from gitreg.store import GitStore, lfs
 from gitreg.store import gc as store_gc
 from gitreg.store.remote import MirrorStore, RemoteUnreachable
 
@@ -45,7 +45,8 @@ def metadata_specs(store: GitStore, moved: Mapping[str, str]) -> list[str]:
     """The blobs a partial mirror fetches together with the refs ``moved``: what
     listings read, a few hundred bytes per version. A version tag brings its
     manifest; main and each stage branch their ``registry.yaml`` and every
-    record and manifest under ``models/``. Artifacts are left for the load."""
+    record and manifest under ``models/``, and main its ``.lfsconfig`` (git-lfs reads it on every
+    command: missing, each would fetch it first). Artifacts are left for the load."""
     specs = []
     for ref in moved:
         tag = layout.parse_tag(ref) if ref.startswith(layout.TAG_PREFIX) else None
@@ -53,6 +54,8 @@ def metadata_specs(store: GitStore, moved: Mapping[str, str]) -> list[str]:
             specs.append(layout.at(ref, layout.manifest_path(tag[0])))
         elif ref == layout.MAIN or layout.stage_of(ref) is not None:
             specs.append(layout.at(ref, layout.CONFIG_FILE))
+            if ref == layout.MAIN:  # a mirror's HEAD: what every git-lfs command reads first
+                specs.append(lfs.CONFIG_SPEC)
             for entry in (store.read_tree(layout.at(ref, layout.MODELS_DIR)) or {}).values():
                 if entry.is_tree:
                     specs.append(layout.at(ref, layout.manifest_path(entry.name)))
@@ -168,11 +171,15 @@ class Collected:
     before: int
     after: int
     dropped: int
+    lfs_dropped: int = 0
 
     def describe(self) -> str:
-        """One line: what was collected, in bytes before and after."""
-        what = f"dropped {self.dropped} blob(s) no longer needed locally" if self.kind == "mirror" else "packed"
-        return f"{self.kind} {self.location}: {what}; {self.before:,} -> {self.after:,} bytes."
+        """One line: what was collected, the bytes freed, before and after."""
+        what = "packed"
+        if self.kind == "mirror":
+            what = f"dropped {self.dropped} blob(s) and {self.lfs_dropped} LFS object(s) no longer needed locally"
+        freed = self.before - self.after
+        return f"{self.kind} {self.location}: {what}; freed {freed:,} bytes ({self.before:,} -> {self.after:,})."
 
 
 def collect_garbage(registry: Registry) -> Collected:
@@ -189,7 +196,7 @@ def collect_garbage(registry: Registry) -> Collected:
     ConflictError (and nothing done) while a write is moving its refs."""
     if isinstance(registry, RemoteRegistry):
         done = store_gc.prune_mirror(registry.store, needed_blobs(registry.store))
-        return Collected(registry.url, "mirror", done.before, done.after, done.dropped)
+        return Collected(registry.url, "mirror", done.before, done.after, done.dropped, done.lfs_dropped)
     done = store_gc.maintain(registry.store)
     return Collected(str(registry.path), "repository", done.before, done.after, done.dropped)
 

@@ -32,4 +32,5 @@ def gc(as_json: bool, registry: str | None) -> None:
         bytes_after=got.after,
         bytes_freed=got.before - got.after,
         blobs_dropped=got.dropped,
+        lfs_objects_dropped=got.lfs_dropped,
     )

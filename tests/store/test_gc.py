@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -267,6 +268,23 @@ def test_gc_keeps_the_lfsconfig_blob_git_lfs_reads_on_every_operation(bare_regis
     assert config in _present(reg.store.git_dir)
 
 
+def test_gc_command_reports_in_one_line_the_lfs_objects_it_dropped(
+    bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
+    url = f"file://{bare_registry.path}"
+    locate.open_registry(url).register("M", _package(tmp_path / "p1", os.urandom(BIG)))
+    reader = _reader(tmp_path, monkeypatch, url)
+    _drop_from_cache(reader, 1)
+
+    line = CliRunner().invoke(gc, ["-r", url])
+
+    assert line.exit_code == 0, line.output
+    assert len(line.output.strip().splitlines()) == 1
+    freed = re.search(r"freed ([\d,]+) bytes", line.output)
+    assert "1 LFS object(s)" in line.output and freed and int(freed[1].replace(",", "")) >= BIG
+
+
 def test_gc_command_reports_the_bytes_it_freed(
     bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -280,4 +298,5 @@ def test_gc_command_reports_the_bytes_it_freed(
 
     assert answer.exit_code == 0, answer.output
     got = json.loads(answer.output)
+    assert got["lfs_objects_dropped"] == 1
     assert got["bytes_freed"] == got["bytes_before"] - got["bytes_after"] >= BIG

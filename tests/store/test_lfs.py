@@ -199,11 +199,6 @@ def _log_fetches(mirror: Path, tmp_path: Path) -> Path:
     return log
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until gitreg.remote.metadata_specs fetches lfs.CONFIG_SPEC with main (issue #13; the lead applies "
-    "it in gitreg/remote.py): git-lfs's read of HEAD:.lfsconfig is a lazy fetch; then remove this mark",
-)
 def test_an_lfs_load_from_a_warm_mirror_makes_one_fetch_and_honours_the_lfsconfig(
     origin: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
