@@ -1,6 +1,6 @@
 """Load-test ``gitreg serve`` on the seed model against its floor and MLflow, in one run.
 
-Three servers answer the same requests, with the same worker count:
+Three servers (four with ``--base``) answer the same requests, with the same worker count:
 
 * ``gitreg``: ``gitreg serve -m models:/LogisticRegression/1``;
 * ``floor``: the same gunicorn gevent worker and settings (gitreg's runner,
@@ -9,21 +9,26 @@ Three servers answer the same requests, with the same worker count:
   server on this stack costs before parsing, scoring or encoding;
 * ``mlflow`` (with ``--mlflow-python PATH`` naming a Python that can
   ``import mlflow``): the seed model saved by MLflow, served by
-  ``mlflow models serve --env-manager local``.
+  ``mlflow models serve --env-manager local``;
+* ``base`` (with ``--base DIR`` naming another copy of gitreg's source, e.g.
+  ``git archive HEAD | tar -x -C DIR``): the same ``gitreg serve`` run from
+  that copy, so a change is measured against what it changes in one run.
 
 Bounded: each scenario runs a fixed number of seconds on 127.0.0.1, at 1 and
 16 concurrent keep-alive connections, with a single-row and a 1,000-row
 ``dataframe_split`` body, for each ``--workers`` count. The runs of one
-scenario alternate between the servers, so a busy moment on the machine
-touches all of them. Prints requests/s, p50 and p99 latency (medians over
-``--runs``), gitreg/floor and gitreg/MLflow side by side, the time from start
-to the first 200 from ``/ping`` and the resident memory of each worker.
+scenario alternate between the servers, each run starting with the next
+one, so a busy moment on the machine touches all of them and none always
+runs right after the same neighbour. Prints requests/s, p50 and p99 latency
+(medians over ``--runs``), gitreg/floor, gitreg/MLflow (and gitreg/base)
+side by side, the time from start to the first 200 from ``/ping`` and the
+resident memory of each worker.
 
 Uses ``wrk`` when it is installed, else a Python client (threads, one
 keep-alive ``http.client`` connection each; it is slower than wrk, so its
 figures are a floor).
 
-    PYTHONPATH=. python benchmarks/serve.py --seconds 5 --runs 3 --workers 1,2 [--mlflow-python PATH]
+    PYTHONPATH=. python benchmarks/serve.py --seconds 5 --runs 3 --workers 1,2 [--mlflow-python PATH] [--base DIR]
 
 The figures depend on the machine and on what else runs on it; quote them
 with that caveat.
@@ -239,7 +244,9 @@ def measure(servers: list[Server], args: argparse.Namespace, tmp: Path) -> dict[
         for connections in CONNECTIONS:
             runs: dict[str, list[Result]] = {s.label: [] for s in servers}
             for run in range(args.runs):
-                for server in servers:
+                # each run starts with another server: none always follows the same one (MLflow's
+                # worker can still be busy when its run ends, which would slow whoever comes next)
+                for server in servers[run % len(servers) :] + servers[: run % len(servers)]:
                     r = load(server.port, body, connections, args.seconds, tmp)
                     runs[server.label].append(r)
                     print(
@@ -334,6 +341,10 @@ def servers_for(workers: int, registry: Path, model: Path | None, args: argparse
     if args.no_access_log:
         argv.append("--no-access-log")
     servers = [Server("gitreg", argv, port, env, tmp)]
+    if args.base:
+        bport = testing.free_port()
+        bargv = [*argv[: argv.index("--port") + 1], str(bport), *argv[argv.index("--port") + 2 :]]
+        servers.append(Server("base", bargv, bport, {**env, "PYTHONPATH": str(Path(args.base).resolve())}, tmp))
     fport = testing.free_port()
     fargv = [sys.executable, __file__, "--floor-port", str(fport), "--workers", str(workers)]
     servers.append(Server("floor", fargv, fport, {**env, "PYTHONPATH": str(Path(__file__).parents[1])}, tmp))
@@ -370,14 +381,19 @@ def print_report(workers: int, report: Report, runs: int) -> None:
         print(f"  {label}: ready {server.ready_after:.2f} s, RSS per worker {', '.join(f'{m:.0f}' for m in rss)} MB")
     labels = list(report)
     head = "".join(f"{label:>22}" for label in labels)
-    print(f"  {'':>20}{head}   gitreg/floor  gitreg/MLflow")
+    base = "base" in report
+    print(f"  {'':>20}{head}   gitreg/floor  gitreg/MLflow" + ("  gitreg/base  base/floor" if base else ""))
     for key, ours in report["gitreg"][1].items():
         medians = {label: median_of(report[label][1][key]) for label in labels}
         cells = "".join(f"{medians[label].rps:>9.0f} req/s p99 {medians[label].p99_ms:>5.1f}" for label in labels)
         floor = paired_ratio(ours, report["floor"][1][key])
         mlflow = f"{paired_ratio(ours, report['mlflow'][1][key]):>9.1f}x" if "mlflow" in report else f"{'-':>10}"
         errors = sum(m.errors for m in medians.values())
-        print(f"  {key[0]:>10}, {key[1]:>2} conn{cells}   {floor:>9.2f}x    {mlflow}"
+        against = ""
+        if base:
+            against = (f"  {paired_ratio(ours, report['base'][1][key]):>10.2f}x"
+                       f"  {paired_ratio(report['base'][1][key], report['floor'][1][key]):>8.2f}x")  # fmt: skip
+        print(f"  {key[0]:>10}, {key[1]:>2} conn{cells}   {floor:>9.2f}x    {mlflow}{against}"
               + (f"  ({errors} errors)" if errors else ""))  # fmt: skip
 
 
@@ -388,6 +404,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
     parser.add_argument("--mlflow-python", default=None, metavar="PATH", help="a Python with mlflow installed")
     parser.add_argument("--no-access-log", action="store_true", help="serve gitreg without its access log")
+    parser.add_argument("--base", default=None, metavar="DIR", help="another copy of gitreg's source to compare with")
     parser.add_argument("--floor-port", type=int, default=None, help=argparse.SUPPRESS)  # the floor server itself
     args = parser.parse_args()
     if args.floor_port is not None:

@@ -20,6 +20,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from gitreg.errors import InvalidInputError
@@ -524,13 +525,17 @@ def rows_as_array(data: Rows, cols: tuple[ColSpec, ...]) -> Any:
         if c.type != kind or c.name not in position:
             return None
         picks.append(position[c.name])
+    rows, width = len(data.data), len(data.columns)
     try:
-        array = np.array(data.data)
+        # One flat list, then one 1-D conversion: numpy infers the dtype of
+        # the same values either way, at half the cost of the nested lists.
+        flat = np.array(list(chain.from_iterable(data.data)))
     except (ValueError, TypeError, OverflowError):
         return None
-    if array.ndim != 2 or array.dtype.kind not in kinds:  # strings, None, nested lists: object or str
-        return None
-    if picks != list(range(array.shape[1])):
+    if flat.ndim != 1 or flat.size != rows * width or flat.dtype.kind not in kinds:  # strings, None: object or str
+        return None  # (a nested list in a cell makes the flat array 2-D or ragged)
+    array = flat.reshape(rows, width)
+    if picks != list(range(width)):
         array = array[:, picks]
     return array.astype(_NUMPY_OF[kind], copy=False)
 

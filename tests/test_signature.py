@@ -164,6 +164,8 @@ def test_json_rows_of_numbers_take_the_one_conversion_path() -> None:
         (("x",), [], (ColSpec("double", "x"),)),  # no rows
         (("x",), [[1.0]], (ColSpec("string", "x"),)),  # not a numeric signature
         (("x", "y"), [[1.0, 2]], (ColSpec("double", "x"), ColSpec("long", "y"))),  # mixed types
+        (("x",), [[[1.0]]], (ColSpec("double", "x"),)),  # a list in a cell: the general path refuses it
+        (("x", "y"), [[[1.0, 2.0], 3.0]], (ColSpec("double", "x"), ColSpec("double", "y"))),  # ragged cells
     ],
 )
 def test_json_rows_the_shortcut_leaves_to_the_general_path(columns: tuple, rows: list, cols: tuple) -> None:

@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitreg.errors import GitregError, InvalidInputError
-from gitreg.server.payload import ParsedRequest, UnsupportedMediaType, dumps_predictions, excerpt, parse_request
+from gitreg.server.payload import (
+    ParsedRequest,
+    UnsupportedMediaType,
+    _digit_labels,
+    dumps_predictions,
+    excerpt,
+    parse_request,
+)
 from gitreg.signature import Rows, to_frame
 
 JSON = "application/json"
@@ -433,6 +440,31 @@ def test_modern_predictions_are_wrapped():
 
 def test_legacy_predictions_are_a_bare_list():
     assert dumps_predictions([1, 0], legacy=True) == b"[1, 0]"
+
+
+INTEGER_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.integers(-2, 12), max_size=80) | st.lists(st.integers(0, 9), min_size=32, max_size=300),
+    dtype=st.sampled_from(INTEGER_DTYPES),
+    legacy=st.booleans(),
+)
+def test_integer_predictions_are_what_json_dumps_writes(values: list[int], dtype: str, legacy: bool) -> None:
+    """Labels 0-9 take a shortcut past the JSON encoder; every integer array,
+    on it or not, answers the bytes json.dumps writes for its list."""
+    values = [v for v in values if v >= 0] if dtype.startswith("u") else values
+    array = np.array(values, dtype=dtype)
+    expected = values if legacy else {"predictions": values}
+    assert dumps_predictions(array, legacy=legacy) == json.dumps(expected).encode()
+
+
+def test_many_single_digit_labels_take_the_shortcut_past_the_encoder() -> None:
+    labels = np.arange(1000) % 10
+    assert _digit_labels(labels) == json.dumps(labels.tolist()).encode()
+    assert _digit_labels(np.append(labels, 10)) is None  # two digits: the encoder's job
+    assert _digit_labels(labels.reshape(100, 10)) is None  # rows of labels: the encoder's job
 
 
 def test_nan_and_infinity_become_null():
