@@ -35,6 +35,14 @@ def create_store(path: Path, *, bare: bool) -> GitStore:
         # readers' mirrors are partial clones: let them ask for no blobs, then for blobs by id
         store.git("config", "uploadpack.allowFilter", "true")
         store.git("config", "uploadpack.allowAnySHA1InWant", "true")
+        # a version's models/ tree differs from the one before by a line or two, but versions
+        # registered in one batch share a commit second, so git's repack (walking tags by name)
+        # compares trees 50 commits apart within its default window of 10 and stores almost
+        # none as deltas: what a reader's clone then downloads (docs/scale.md). The wider window
+        # is searched among small objects only: artifacts of 1 MB and more (pickles, weights:
+        # little in common between versions) are stored whole, or a repack takes minutes
+        store.git("config", "pack.window", "50")
+        store.git("config", "core.bigFileThreshold", "1m")
     config = yamlio.dump(
         {"format": 1, "stages": list(DEFAULT_STAGES), "policy": {}, "lfs": {"threshold_bytes": DEFAULT_LFS_THRESHOLD}}
     )
