@@ -14,11 +14,12 @@ from typing import Any
 
 from gitreg import filters, overview
 from gitreg.entities import ModelVersion, PagedList, RegisteredModel
-from gitreg.errors import IntegrityError, InvalidInputError, NotFoundError
+from gitreg.errors import GitregError, IntegrityError, InvalidInputError, NotFoundError
 from gitreg.locate import open_registry
 from gitreg.manifest import ModelRecord
 from gitreg.names import FIXED_STAGES, Stage, check_model_name, check_stage_name, check_version, display_stage
-from gitreg.registry import Registry
+from gitreg.registry import Registry, VersionRef
+from gitreg.registry.activity import Activity
 
 log = logging.getLogger("gitreg")
 
@@ -181,18 +182,19 @@ class Client:
         if all(o.key in ("name", "version_number") for o in order):
             ordered = filters.sort(candidates, order, lambda c, key: c[0] if key == "name" else c[1])
             if not costly:
-                page = [mv for mv in map(reader.read, ordered[offset:end]) if mv is not None]
-                return PagedList(page, query.token(end) if end < len(ordered) else None)
-            found: list[ModelVersion] = []
+                refs = [got for got in map(reader.ref, ordered[offset:end]) if got is not None]
+                return PagedList(reader.views(refs), query.token(end) if end < len(ordered) else None)
+            kept: list[tuple[VersionRef, ModelRecord]] = []
             for candidate in ordered:
-                mv = reader.read(candidate)
-                if mv is not None and costly.matches(_version_fields(mv)):
-                    found.append(mv)
-                    if len(found) > end:
+                got = reader.ref(candidate)
+                if got is not None and costly.matches(_ref_fields(*got)):
+                    kept.append(got)
+                    if len(kept) > end:
                         break
+            found = reader.views(kept)
         else:
-            read = (reader.read(c) for c in candidates)
-            matched = [mv for mv in read if mv is not None and costly.matches(_version_fields(mv))]
+            read = (reader.ref(c) for c in candidates)
+            matched = reader.views([got for got in read if got is not None and costly.matches(_ref_fields(*got))])
             found = filters.sort(matched, order, _version_sort_key)
         return PagedList(found[offset:end], query.token(end) if end < len(found) else None)
 
@@ -203,7 +205,8 @@ class Client:
         returns and no others."""
         reg = self.registry
         record = reg.record(check_model_name(name))
-        held = reg.stages_of(name)
+        branches = reg.stage_names()  # listed once, for the stages held and the history read
+        held = reg.stages_of(name, branches)
         wanted: list[Stage] = []
         for asked in stages or [*FIXED_STAGES, "None"]:
             parsed = Stage.parse(asked)
@@ -219,7 +222,8 @@ class Client:
                 found = held.get(stage.name)
             if found is not None and found not in numbers:
                 numbers.append(found)
-        return [reg.model_version(reg.version_ref(name, n, record=record), record, held) for n in numbers]
+        refs = [reg.version_ref(name, n, record=record) for n in numbers]
+        return reg.reader.version_views(refs, {name: record}, {name: held}, branches)
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the version ``src_model_uri`` (a ``models:/`` URI: a version,
@@ -241,7 +245,7 @@ class Client:
             )
         reg = self.registry
         ref = reg.resolve(parsed).ref
-        src = reg.model_version(ref, held={})
+        src = reg.reader.model_version(ref, held={}, changes=Activity())  # its times are not copied
         directory = materialize(reg.store, ref.tree, ref.manifest, f"{ref.name} version {ref.version} ({ref.tag})")
         pkg = package.from_directory(
             directory,
@@ -350,42 +354,46 @@ def _select_models(reg: Registry, flt: filters.Filter, *, need_records: bool) ->
 
 
 def _describe_models(reg: Registry, names: list[str]) -> list[RegisteredModel]:
-    """``get_model`` for each of ``names``, fetched in a batch; a model deleted meanwhile is left out."""
+    """``get_model`` for each of ``names``, fetched in a batch and dated by one read of the
+    history; a model deleted meanwhile is left out."""
     stages = reg.stage_names()  # listed once, not once per model
-    out = []
+
+    def failed(name: str, exc: GitregError) -> None:
+        if not isinstance(exc, NotFoundError):  # one bad model fails only questions about it
+            log.warning("model %r is left out of this listing: %s Run 'gitreg check' to see what is wrong.", name, exc)
+
     with reg.store.snapshot():
         reg.prefetch_models(names, stages)
-        for name in names:
-            try:
-                out.append(reg.get_model(name, stages=stages))
-            except NotFoundError:
-                continue
-            except (InvalidInputError, IntegrityError) as exc:  # one bad model fails only questions about it
-                log.warning(
-                    "model %r is left out of this listing: %s Run 'gitreg check' to see what is wrong.", name, exc
-                )
-    return out
+        return reg.reader.get_models(names, stages=stages, failed=failed)
 
 
 class _VersionReader:
-    """Model versions read one at a time, each model's stages listed once."""
+    """Model versions read one at a time, each model's stages listed once, and their views made
+    in a batch (one read of the history dates them all)."""
 
     def __init__(self, reg: Registry) -> None:
         self.reg = reg
         self.held: dict[str, dict[str, int]] = {}
+        self.stages: list[str] | None = None
 
-    def read(self, candidate: tuple[str, int, ModelRecord]) -> ModelVersion | None:
+    def ref(self, candidate: tuple[str, int, ModelRecord]) -> tuple[VersionRef, ModelRecord] | None:
         name, number, record = candidate
-        if name not in self.held:
-            self.held[name] = self.reg.stages_of(name)
         try:
-            ref = self.reg.version_ref(name, number, record=record)
+            return self.reg.version_ref(name, number, record=record), record
         except NotFoundError:  # deleted since the record was read
             return None
         except (InvalidInputError, IntegrityError) as exc:  # one bad version fails only questions about it
             log.warning("version %d of %r is left out of this listing: %s", number, name, exc)
             return None
-        return self.reg.model_version(ref, record, self.held[name])
+
+    def views(self, refs: list[tuple[VersionRef, ModelRecord]]) -> list[ModelVersion]:
+        records = {ref.name: record for ref, record in refs}
+        if self.stages is None:
+            self.stages = self.reg.stage_names()  # listed once, for the stages held and the history read
+        for name in records:
+            if name not in self.held:
+                self.held[name] = self.reg.stages_of(name, self.stages)
+        return self.reg.reader.version_views([ref for ref, _ in refs], records, self.held, self.stages)
 
 
 def _fields(*, name: str, version_number: int | None = None, tags: dict[str, str] | None = None) -> filters.Getter:
@@ -401,15 +409,17 @@ def _fields(*, name: str, version_number: int | None = None, tags: dict[str, str
     return get
 
 
-def _version_fields(mv: ModelVersion) -> filters.Getter:
+def _ref_fields(ref: VersionRef, record: ModelRecord) -> filters.Getter:
+    """A filter getter over a version's manifest and notes (no view of it made yet)."""
+
     def get(key: str) -> str | int | None:
         if key.startswith(filters.TAG_PREFIX):
-            return mv.tags.get(key[len(filters.TAG_PREFIX) :])
+            return record.version_notes(ref.version).tags.get(key[len(filters.TAG_PREFIX) :])
         fields: dict[str, str | int | None] = {
-            "name": mv.name,
-            "version_number": mv.version,
-            "run_id": mv.run_id,
-            "source_path": mv.source,
+            "name": ref.name,
+            "version_number": ref.version,
+            "run_id": ref.manifest.provenance.run_id,
+            "source_path": ref.manifest.provenance.source,
         }
         return fields.get(key)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gitreg import filters
 from gitreg.errors import GitregError
@@ -32,11 +32,12 @@ class ModelSummary:
     latest: int | None  # latest version number, None if it has none yet
     latest_created: int | None  # ms
     stages: dict[str, int] = field(default_factory=dict)  # canonical stage -> version
+    changed: int | None = None  # ms: the newest commit that touched the model (:mod:`gitreg.registry.activity`)
 
     @property
     def last_change(self) -> int:
-        """The newest registration time we know without reading history (ms)."""
-        return max(self.created, self.latest_created or 0)
+        """When the model last changed (ms): a registration, a record change, a stage move or an alias."""
+        return max(self.created, self.latest_created or 0, self.changed or 0)
 
 
 def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
@@ -44,7 +45,8 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
     whose files are unreadable, so one bad model does not hide the rest.
 
     Stage versions are read as :meth:`Registry.stages_of` reads them (the
-    manifest in the stage's subtree); ``gitreg check`` verifies them.
+    manifest in the stage's subtree); ``gitreg check`` verifies them. The
+    times of the last changes come from one read of the history for all.
     """
     store = registry.store
     main_models = store.read_tree(f"{MAIN}:models") or {}
@@ -98,7 +100,8 @@ def summaries(registry: Registry, names: Iterable[str]) -> list[ModelSummary]:
                 stages=stages,
             )
         )
-    return out
+    changes = registry.reader.activity({m.name: {} for m in out}, {})
+    return [replace(m, changed=changes.models.get(m.name)) for m in out]
 
 
 def _stage_versions(

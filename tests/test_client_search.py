@@ -205,6 +205,13 @@ class Reads:
                 return _original(*args, **kwargs)
 
             monkeypatch.setattr(reg, method, spy)
+        many = reg.reader.get_models
+
+        def describe(names: Any, **kwargs: Any) -> Any:  # a listing describes its page in one batch
+            self.calls += [("get_model", (n,)) for n in names]
+            return many(names, **kwargs)
+
+        monkeypatch.setattr(reg.reader, "get_models", describe)
 
     def of(self, method: str) -> list[tuple[Any, ...]]:
         return [args for name, args in self.calls if name == method]

@@ -3,6 +3,8 @@ and the reference is what the commands' --help says today."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,18 @@ def test_the_reference_does_not_depend_on_where_a_command_was_first_asked_for_he
             with click.Context(command, info_name=name) as alone:  # no parent: the group's settings unseen
                 assert "-h, --help" in command.get_help(alone)
     assert REFERENCE.read_text() == render()
+
+
+def test_the_reference_is_the_same_after_a_command_was_invoked_on_its_own_first() -> None:
+    """A command invoked before the group has loaded it (a test's ``CliRunner().invoke(command)``)
+    has click build its help option without the group's ``-h``; loading it through the group
+    rebuilds it. A fresh process, so that no earlier test has loaded the command already."""
+    script = (
+        "from click.testing import CliRunner\n"
+        "from gitreg.cli.mlflow_cmds import import_mlflow\n"
+        "CliRunner().invoke(import_mlflow, ['--help'])\n"
+        "from gitreg.cli.reference import render\n"
+        "import sys; sys.stdout.write(render())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out == REFERENCE.read_text()

@@ -40,6 +40,19 @@ def test_summaries_agree_with_get_model(two_models: Registry) -> None:
     assert got["empty"].latest is None and got["empty"].stages == {} and got["empty"].description == "No versions yet."
 
 
+def test_a_summarys_last_change_is_the_models_last_updated_timestamp(two_models: Registry) -> None:
+    import math
+    import time
+
+    reg = two_models
+    time.sleep(math.ceil(time.time()) - time.time() + 0.01)  # git dates commits in whole seconds
+    started = int(time.time())
+    reg.set_alias("churn", "champion", 1)  # a commit on a stage branch only
+    got = {s.name: s for s in overview.summaries(reg, reg.model_names())}
+    assert got["churn"].last_change == reg.get_model("churn").last_updated_timestamp >= started * 1000
+    assert got["iris"].last_change == reg.get_model("iris").last_updated_timestamp < started * 1000
+
+
 def test_summaries_skip_names_that_are_not_models(two_models: Registry) -> None:
     assert [s.name for s in overview.summaries(two_models, ["nope", "churn"])] == ["churn"]
 

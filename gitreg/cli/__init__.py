@@ -170,6 +170,10 @@ def with_group_options(command: click.Command) -> click.Command:
     if getattr(command, "_gitreg_group_options", False):
         return command
     command.context_settings.setdefault("help_option_names", list(HELP_OPTION_NAMES))
+    # click builds a command's help option once and keeps it: one made before this (the command
+    # invoked on its own first, as a test may) would keep only "--help" for the process
+    if hasattr(command, "_help_option"):
+        command._help_option = None
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             with_group_options(sub)

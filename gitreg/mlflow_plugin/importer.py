@@ -93,6 +93,7 @@ def _import_model(
         raise NotFoundError(f"MLflow has no registered model {name!r} ({exc.message}).") from None
     if name not in registry.model_names():
         registry.create_model(name, model.description or None, dict(model.tags) or None)
+        _keep_creation_time(registry, name, model.creation_timestamp)
         summary.models += 1
     versions = sorted(_paged(client.search_model_versions, _name_filter(name)), key=lambda v: int(v.version))
     for index, mv in enumerate(versions, 1):
@@ -100,6 +101,13 @@ def _import_model(
         _import_version(registry, client, tracking_uri, mv, summary)
     _import_stages(registry, name, versions, summary)
     _import_aliases(registry, name, _aliases(model), summary)
+
+
+def _keep_creation_time(registry: Registry, name: str, created: int | None) -> None:
+    """Give the model just created MLflow's creation time (one more commit on main)."""
+    if created:
+        when = int(created)
+        registry.records.update(name, lambda r: replace(r, created=when), f"Keep MLflow's creation time of {name}")
 
 
 def _import_version(
@@ -119,10 +127,21 @@ def _import_version(
     metrics, params = _run_data(client, mv.run_id)
     with _downloaded(client, tracking_uri, name, mv.version) as directory:
         pkg = package.from_directory(directory, source=mv.source, run_id=mv.run_id, metrics=metrics, params=params)
-        pkg = replace(pkg, files=tuple(f for f in pkg.files if f != REGISTERED_MODEL_META))
+        pkg = replace(
+            pkg, files=tuple(f for f in pkg.files if f != REGISTERED_MODEL_META), registered=_registered(registry, mv)
+        )
         registry.register(name, pkg, description=mv.description or None, tags=dict(mv.tags) or None, create=False)
     registry.flush_warnings()
     summary.versions += 1
+
+
+def _registered(registry: Registry, mv: MlflowVersion) -> tuple[str, int] | None:
+    """MLflow's author and creation time of ``mv``, kept as the gitreg version's (the importer's
+    identity stands in for a version MLflow recorded no user for). The commit itself is dated
+    now: main's commit dates stay in order, which reading its history relies on."""
+    if not mv.creation_timestamp:
+        return None
+    return (mv.user_id or str(registry.store.identity())), int(mv.creation_timestamp)
 
 
 def _check_same_version(registry: Registry, record: ModelRecord, mv: MlflowVersion) -> None:

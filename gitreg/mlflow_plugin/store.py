@@ -42,7 +42,6 @@ from gitreg.mlflow_plugin import uris
 from gitreg.mlflow_plugin.errors import as_mlflow_errors, mlflow_errors
 from gitreg.names import check_model_name, check_version, is_fixed_stage
 from gitreg.registry import Registry
-from gitreg.registry.activity import last_change_ms
 
 #: The file MLflow writes into a registered model it downloads; not part of any model.
 REGISTERED_MODEL_META = "registered_model_meta"
@@ -72,15 +71,6 @@ class GitregRegistryStore(AbstractStore):
     def _client(self) -> Client:
         return Client(self._registry)
 
-    def _registered_model(self, rm: entities.RegisteredModel, stages: list[str] | None = None) -> RegisteredModel:
-        """MLflow's entity for ``rm``, whose ``last_updated_timestamp`` is the newest registry
-        commit that touched the model (a stage move or an alias is a commit on a stage branch,
-        not on main): it moves on every change, as on MLflow's stores."""
-        reg = self._registry
-        stages = reg.stage_names() if stages is None else stages
-        changed = max(rm.last_updated_timestamp, last_change_ms(reg.store, rm.name, stages) or 0)
-        return _registered_model(dataclasses.replace(rm, last_updated_timestamp=changed))
-
     # -- registered models -----------------------------------------------------------
 
     @mlflow_errors
@@ -89,18 +79,18 @@ class GitregRegistryStore(AbstractStore):
         deployment_job_id: str | None = None,
     ) -> RegisteredModel:  # fmt: skip
         _no_deployment_job(deployment_job_id)
-        return self._registered_model(self._client.create_registered_model(name, _tag_dict(tags), description))
+        return _registered_model(self._client.create_registered_model(name, _tag_dict(tags), description))
 
     @mlflow_errors
     def update_registered_model(
         self, name: str, description: str | None, deployment_job_id: str | None = None
     ) -> RegisteredModel:
         _no_deployment_job(deployment_job_id)
-        return self._registered_model(self._client.update_registered_model(name, description))
+        return _registered_model(self._client.update_registered_model(name, description))
 
     @mlflow_errors
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        return self._registered_model(self._client.rename_registered_model(name, new_name))
+        return _registered_model(self._client.rename_registered_model(name, new_name))
 
     @mlflow_errors
     def delete_registered_model(self, name: str) -> None:
@@ -115,12 +105,11 @@ class GitregRegistryStore(AbstractStore):
         filter_string, no_prompts = _without_prompt_clause(filter_string)
         found = self._client.search_registered_models(filter_string, order_by=order_by, page_token=page_token, **kwargs)
         models = [m for m in found if not (no_prompts and m.tags.get(IS_PROMPT_TAG_KEY) == "true")]
-        stages = self._registry.stage_names()
-        return PagedList([self._registered_model(m, stages) for m in models], found.token)
+        return PagedList([_registered_model(m) for m in models], found.token)
 
     @mlflow_errors
     def get_registered_model(self, name: str) -> RegisteredModel:
-        return self._registered_model(self._client.get_registered_model(name))
+        return _registered_model(self._client.get_registered_model(name))
 
     @mlflow_errors
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:

@@ -17,6 +17,7 @@ from gitreg.entities import ModelVersion, RegisteredModel
 from gitreg.manifest import ModelRecord
 from gitreg.names import NO_STAGE, Stage, check_model_name
 from gitreg.registry import notices
+from gitreg.registry.activity import Activity
 from gitreg.registry.bootstrap import create_store, not_a_registry, open_store
 from gitreg.registry.layout import TAG_PREFIX
 from gitreg.registry.parts import Parts
@@ -141,8 +142,9 @@ class Registry(Parts):
             name, package, description=description, tags=tags, create=create, provenance_dir=provenance_dir
         )
         self.store.clear_stale_locks(TAG_PREFIX + name)
-        # A version that did not exist a moment ago is in no stage yet: no need to list stage branches.
-        return self.model_version(ref, held={})
+        # A version that did not exist a moment ago is in no stage yet and has changed only by being
+        # made: no stage branches to list, no history to read.
+        return self.reader.model_version(ref, held={}, changes=Activity())
 
     def register_many(self, versions: Iterable[NewVersion], *, provenance_dir: Path | None = None) -> list[VersionRef]:
         return self.versions.register_many(versions, provenance_dir=provenance_dir)

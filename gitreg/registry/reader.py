@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from gitreg.config import RegistryConfig
 from gitreg.entities import ModelVersion, RegisteredModel
-from gitreg.errors import IntegrityError, InvalidInputError, NotFoundError
+from gitreg.errors import GitregError, IntegrityError, InvalidInputError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Manifest, ModelRecord
 from gitreg.names import FIXED_STAGES, check_model_name, check_stage_name, check_version, display_stage, is_fixed_stage
 from gitreg.registry import layout
+from gitreg.registry.activity import Activity, last_changes
 from gitreg.registry.freshness import Freshness
 from gitreg.registry.layout import MAIN, at
 from gitreg.registry.views import Resolved, VersionRef
@@ -34,6 +36,19 @@ _Parsed = TypeVar("_Parsed", Manifest, ModelRecord, RegistryConfig)
 def is_live(record: ModelRecord, version: int) -> bool:
     """Whether ``version`` is a version of the model: registered on main and not deleted."""
     return version < record.next_version and version not in record.deleted
+
+
+@dataclass(frozen=True)
+class ModelParts:
+    """What a registered model's view is made of, read before the history that dates it."""
+
+    record: ModelRecord
+    held: dict[str, int]  # stage -> live version
+    shown: list[VersionRef]  # latest, then each fixed stage's version not already shown
+
+
+#: what :meth:`Reader.get_models` does with a model it cannot describe (None: raise)
+Failed = Callable[[str, GitregError], None]
 
 
 class Reader:
@@ -325,12 +340,52 @@ class Reader:
 
     # -- MLflow-shaped views ------------------------------------------------
 
+    def activity(
+        self,
+        wanted: Mapping[str, Mapping[int, int]],
+        records: Mapping[str, ModelRecord],
+        stages: Iterable[str] | None = None,
+        *,
+        models: bool = True,
+    ) -> Activity:
+        """When each model in ``wanted`` and each version it maps (version -> creation, ms) last
+        changed (:mod:`.activity`: its index, and one ``git log`` of what each branch gained since,
+        for all of them at once). A stage's subtree is named by the version ``records`` says was
+        registered with it, else by its manifest."""
+        registered: dict[str, dict[str, int]] = {}
+
+        def version_of(name: str, tree: str) -> int | None:
+            record = records.get(name)
+            if name not in registered:
+                registered[name] = {t: v for v, t in record.registered.items()} if record else {}
+            known = registered[name].get(tree)
+            if known is not None:
+                return known
+            try:
+                manifest = self.parsed(at(tree, MANIFEST_FILE), Manifest, layout.manifest_path(name))
+            except InvalidInputError:
+                return None
+            return manifest.version if manifest is not None else None
+
+        return last_changes(self.store, wanted, stages, version_of, models=models)
+
     def model_version(
-        self, ref: VersionRef, record: ModelRecord | None = None, held: dict[str, int] | None = None
+        self,
+        ref: VersionRef,
+        record: ModelRecord | None = None,
+        held: dict[str, int] | None = None,
+        changes: Activity | None = None,
     ) -> ModelVersion:
-        """The MLflow-shaped view of a version."""
+        """The MLflow-shaped view of a version. ``changes`` (:meth:`activity` for this version
+        among others) saves reading the history that dates its ``last_updated_timestamp``."""
         record = record or self.record(ref.name)
-        held = self.stages_of(ref.name, record=record) if held is None else held
+        stages = None
+        if held is None:
+            stages = self.stage_names()  # listed once, for the stages held and the history read
+            held = self.stages_of(ref.name, stages, record=record)
+        created = ref.manifest.provenance.created
+        if changes is None:
+            changes = self.activity({ref.name: {ref.version: created}}, {ref.name: record}, stages, models=False)
         in_stages = [s for s, v in held.items() if v == ref.version]
         current = next((f for f in FIXED_STAGES if f.lower() in in_stages), "None")
         aliases = sorted(s for s in in_stages if not is_fixed_stage(s))
@@ -346,7 +401,7 @@ class Reader:
             run_id=p.run_id,
             source=p.source,
             creation_timestamp=p.created,
-            last_updated_timestamp=p.created,
+            last_updated_timestamp=changes.version(ref.name, ref.version, p.created),
             user_id=p.author,
             commit=ref.commit,
             tag=ref.tag,
@@ -366,10 +421,27 @@ class Reader:
         """Every live version of ``name`` in order or, with ``numbers``, just
         those (a page of a long list: only they are read)."""
         record = self.record(name)
-        held = self.stages_of(name, record=record)
+        stages = self.stage_names()
+        held = self.stages_of(name, stages, record=record)
         if numbers is None:
             numbers = self.version_numbers(name, record)
-        return [self.model_version(self.version_ref(name, v, record=record), record, held) for v in numbers]
+        refs = [self.version_ref(name, v, record=record) for v in numbers]
+        return self.version_views(refs, {name: record}, {name: held}, stages)
+
+    def version_views(
+        self,
+        refs: Sequence[VersionRef],
+        records: Mapping[str, ModelRecord],
+        held: Mapping[str, dict[str, int]],
+        stages: Iterable[str] | None = None,
+    ) -> list[ModelVersion]:
+        """The views of ``refs`` (of any models: each one's record and stages given), dated by one
+        read of the history for all of them."""
+        wanted: dict[str, dict[int, int]] = {}
+        for ref in refs:
+            wanted.setdefault(ref.name, {})[ref.version] = ref.manifest.provenance.created
+        changes = self.activity(wanted, records, stages, models=False)
+        return [self.model_version(r, records[r.name], held[r.name], changes) for r in refs]
 
     def prefetch_models(self, names: Sequence[str], stages: Sequence[str]) -> None:
         """Fetch, in a few pipelined exchanges, what :meth:`get_model` reads
@@ -399,24 +471,56 @@ class Reader:
         """The registered model ``name``. ``stages`` (the stage names, as
         :meth:`stage_names` lists them) saves listing the stage branches again
         when describing many models."""
+        return self.get_models([name], stages=stages)[0]
+
+    def get_models(
+        self, names: Sequence[str], *, stages: Iterable[str] | None = None, failed: Failed | None = None
+    ) -> list[RegisteredModel]:
+        """The registered models ``names``, in order, dated by one read of the history for all of
+        them (no git process per model). A model that cannot be described (missing, unreadable)
+        raises, or with ``failed`` is passed to it and left out."""
+        stages = self.stage_names() if stages is None else list(stages)
+        parts: dict[str, ModelParts] = {}
+        for name in names:
+            try:
+                parts[name] = self.model_parts(name, stages)
+            except (NotFoundError, InvalidInputError, IntegrityError) as exc:
+                if failed is None:
+                    raise
+                failed(name, exc)
+        wanted = {n: {r.version: r.manifest.provenance.created for r in p.shown} for n, p in parts.items()}
+        changes = self.activity(wanted, {n: p.record for n, p in parts.items()}, stages)
+        return [self.model_view(name, p, changes) for name, p in parts.items()]
+
+    def model_parts(self, name: str, stages: Iterable[str] | None = None) -> ModelParts:
+        """The record, stages and shown versions (latest, then the fixed stages') of model ``name``."""
         record = self.record(name)
         held = self.stages_of(name, stages, record=record)
-        latest: list[ModelVersion] = []
+        shown: list[VersionRef] = []
         tree = self.store.tree_oid(at(MAIN, layout.version_dir(name)))
         if tree is not None:
-            latest.append(self.model_version(self.latest_at(name, tree, record), record, held))
-        shown = {v.version for v in latest}
+            shown.append(self.latest_at(name, tree, record))
+        numbers = {r.version for r in shown}
         for fixed in FIXED_STAGES:
             v = held.get(fixed.lower())
-            if v is not None and v not in shown:
-                latest.append(self.model_version(self.version_ref(name, v, record=record), record, held))
-                shown.add(v)
+            if v is not None and v not in numbers:
+                shown.append(self.version_ref(name, v, record=record))
+                numbers.add(v)
+        return ModelParts(record, held, shown)
+
+    def model_view(self, name: str, parts: ModelParts, changes: Activity) -> RegisteredModel:
+        """The MLflow-shaped view of a model: ``last_updated_timestamp`` is its newest commit
+        (a stage move or an alias is a commit on a stage branch, not on main), never older than
+        its creation or its shown versions' registrations."""
+        record, held = parts.record, parts.held
+        latest = [self.model_version(r, record, held, changes) for r in parts.shown]
+        floor = max([record.created, *(v.creation_timestamp for v in latest)])
         return RegisteredModel(
             name=record.name,
             description=record.description,
             tags=dict(record.tags),
             creation_timestamp=record.created,
-            last_updated_timestamp=max([record.created, *(v.creation_timestamp for v in latest)]),
+            last_updated_timestamp=changes.model(name, floor),
             latest_versions=latest,
             aliases={display_stage(s): v for s, v in sorted(held.items())},
         )

@@ -27,6 +27,8 @@ class Package:
     params: dict[str, str] = field(default_factory=dict)
     run_id: str | None = None
     source: str | None = None
+    #: who registered it and when (ms), kept from the registry it is imported from; None: now, by whoever writes
+    registered: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ stages and aliases carried over; `gitreg check` clean afterwards; a re-run write
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ def mlflow_registry(tmp_path_factory: pytest.TempPathFactory) -> str:
         client.create_registered_model("empty")
     finally:
         mlflow.set_tracking_uri(None)
+    with sqlite3.connect(root / "mlflow.db") as db:  # MLflow's client sets no user; its server would
+        db.execute("UPDATE model_versions SET user_id = 'alice@example.com' WHERE name = 'churn'")
     return uri
 
 
@@ -80,6 +83,21 @@ def test_import_copies_every_model_version_stage_and_alias(tmp_path: Path, mlflo
     assert v3.tags == {"data": "v1"} and v3.source and v3.source.startswith("models:/m-")
     assert (v3.metrics, v3.params) == ({"accuracy": 0.83}, {"C": "1.0"})
     assert reg.get_version("churn", 1).description == "a churn model"
+    assert check(reg.path).exit_code == 0
+
+
+def test_import_keeps_mlflow_creation_times_and_users(tmp_path: Path, mlflow_registry: str) -> None:
+    from mlflow.tracking import MlflowClient
+
+    mlflow = MlflowClient(mlflow_registry)
+    reg = Registry.init(tmp_path / "git")
+    run_import(reg.path, "--tracking-uri", mlflow_registry)
+    for name, number in (("iris", 1), ("iris", 4), ("churn", 2)):
+        theirs, ours = mlflow.get_model_version(name, str(number)), reg.get_version(name, number)
+        assert ours.creation_timestamp == theirs.creation_timestamp, (name, number)
+    assert reg.get_version("churn", 1).user_id == "alice@example.com"
+    assert reg.get_version("iris", 1).user_id == str(reg.store.identity())  # MLflow recorded none
+    assert reg.record("iris").created == mlflow.get_registered_model("iris").creation_timestamp
     assert check(reg.path).exit_code == 0
 
 

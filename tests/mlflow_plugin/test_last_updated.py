@@ -49,6 +49,26 @@ def test_last_updated_moves_on_each_change_and_only_for_that_model(client: Any, 
     assert updated(client, "other") == other
 
 
+VERSION_CHANGES: list[tuple[str, Callable[[Any], Any]]] = [
+    ("version description", lambda c: c.update_model_version("iris", "1", "checked")),
+    ("stage transition", lambda c: c.transition_model_version_stage("iris", "1", "Staging")),
+    ("alias set", lambda c: c.set_registered_model_alias("iris", "champion", "1")),
+    ("alias deleted", lambda c: c.delete_registered_model_alias("iris", "champion")),
+]
+
+
+def test_a_versions_last_updated_moves_when_it_changes_and_only_for_it(client: Any, mlflow_model_dir: Path) -> None:
+    client.create_model_version("iris", str(mlflow_model_dir))
+    untouched = client.get_model_version("iris", "2").last_updated_timestamp
+    for change, make in VERSION_CHANGES:
+        started = next_second()
+        make(client)
+        assert int(client.get_model_version("iris", "1").last_updated_timestamp) >= started * 1000, change
+        assert client.get_model_version("iris", "2").last_updated_timestamp == untouched, change
+        model = client.get_registered_model("iris")
+        assert int(model.last_updated_timestamp) >= started * 1000, change
+
+
 def test_search_reports_the_same_time(client: Any) -> None:
     started = next_second()
     client.transition_model_version_stage("iris", "1", "Production")
