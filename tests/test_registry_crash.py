@@ -62,7 +62,7 @@ def test_writer_killed_at_random_points_leaves_a_sound_registry(tmp_path: Path, 
     work = tmp_path / "work"
     work.mkdir()
     rng = random.Random(5)
-    kills = attempted = cleared = reported = carried = 0
+    kills = attempted = cleared = reported = 0
     start = time.monotonic()
     while attempted < TARGET and (kills < MIN_KILLS or time.monotonic() - start < BUDGET):
         attempted += 1 + kill_a_writer(reg.path, work, rng)
@@ -75,14 +75,7 @@ def test_writer_killed_at_random_points_leaves_a_sound_registry(tmp_path: Path, 
         (source / "model.pkl").write_bytes(f"after kill {kills}".encode())
         before = len(reg.version_numbers("m")) if "m" in reg.model_names() else 0
         mv = reg.register("m", Package(source, ("model.pkl",), "python_function"))
-        after = reg.version_numbers("m")
-        assert mv.version == after[-1] == reg.latest_ref("m").version
-        if len(after) == before + 2:  # the killed writer's registration was in flight: built on, it landed
-            carried += 1
-            carried_payload = reg.store.read_blob(f"{reg.version_ref('m', mv.version - 1).tree}:model.pkl")
-            assert carried_payload is not None and not carried_payload.startswith(b"after kill")
-        else:
-            assert len(after) == before + 1
+        assert len(reg.version_numbers("m")) == before + 1 and mv.version == reg.latest_ref("m").version
         for warning in reg.warnings:
             assert "index.lock" in warning and "rm -f" in warning, warning
             reported += 1
@@ -100,6 +93,5 @@ def test_writer_killed_at_random_points_leaves_a_sound_registry(tmp_path: Path, 
     assert numbers == list(range(1, len(numbers) + 1))
     print(
         f"{kills} kills, {attempted} registrations attempted, {len(numbers)} versions, "
-        f"{cleared} stale locks cleared, {reported} reported, {carried} killed registrations carried, "
-        f"{time.monotonic() - start:.0f} s"
+        f"{cleared} stale locks cleared, {reported} reported, {time.monotonic() - start:.0f} s"
     )

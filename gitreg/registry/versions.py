@@ -14,12 +14,12 @@ from gitreg.errors import IntegrityError, NotFoundError
 from gitreg.manifest import MANIFEST_FILE, Artifact, Manifest, ModelRecord, Provenance, VersionNotes
 from gitreg.names import check_description, check_model_name, check_tags
 from gitreg.registry import layout
-from gitreg.registry.layout import MAIN, at
+from gitreg.registry.layout import MAIN
 from gitreg.registry.reader import Reader
 from gitreg.registry.records import Records, now_ms
 from gitreg.registry.views import NewVersion, Package, VersionRef
-from gitreg.registry.writer import Plan, Writer, lease
-from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, RefConflict, RefUpdate, TreeEntry, lfs, reflog, worktree
+from gitreg.registry.writer import Plan, Writer
+from gitreg.store import MODE_EXEC, MODE_FILE, MODE_TREE, RefConflict, RefUpdate, lfs, reflog, worktree
 from gitreg.store.locks import stale_after
 
 Stored = list[tuple[Artifact, str, str]]  # (artifact, mode, blob id) per file of a package
@@ -127,34 +127,15 @@ class Versions:
     ) -> Plan[list[VersionRef]]:
         head = self.store.ref(MAIN)
         assert head is not None
-        base, carried = self._in_flight(batch[0][0], head)
-        plan = self._plan_on(batch, origin, create, head, base, carried)
-        if carried and any(u.old for u in plan.prepare):
-            # it would replace a leftover tag, which only a prepare step leasing main may do (the
-            # tag could have landed since main was read): plan where main is, carrying nothing
-            plan = self._plan_on(batch, origin, create, head, head, [])
-        return plan
-
-    def _plan_on(
-        self,
-        batch: list[tuple[str, Package, Stored, str, dict[str, str]]],
-        origin: Origin,
-        create: bool,
-        head: str,
-        base: str,
-        carried: list[RefUpdate],
-    ) -> Plan[list[VersionRef]]:
-        """The registrations of ``batch`` built on ``base``: ``head`` itself, or the last of the
-        registrations in flight on it whose tags ``carried`` leases."""
-        parent, root = base, self.store.commit_tree(base)
+        parent, root = head, self.store.commit_tree(head)
         records: dict[str, ModelRecord] = {}
         refs: list[VersionRef] = []
         tags: list[RefUpdate] = []
         for name, package, stored, desc, tag_values in batch:
-            record = records.get(name) or self._record_for_new_version(name, base, root, create)
+            record = records.get(name) or self._record_for_new_version(name, head, root, create)
             first = name not in records
             made = self._version_commit(
-                name, record, package, stored, origin, desc, tag_values, base if first else None
+                name, record, package, stored, origin, desc, tag_values, head if first else None
             )
             root = self.store.edit_tree(root, made.changes)
             parent = self.store.write_commit(root, [parent], made.message)
@@ -164,61 +145,7 @@ class Versions:
             records[name] = made.record
         subject = made.message.splitlines()[0] if len(refs) == 1 else f"Register {len(refs)} versions"
         done = "the version is registered" if len(refs) == 1 else "the versions are registered"
-        if base == head:
-            return Plan(refs, subject, [RefUpdate(MAIN, parent, head)], prepare=tags, done=done)
-        return Plan(
-            refs,
-            subject,
-            [RefUpdate(MAIN, parent, base)],
-            prepare=tags,
-            leases=carried,
-            done=done,
-            carry=[RefUpdate(MAIN, parent, head)],
-        )
-
-    def _in_flight(self, name: str, head: str) -> tuple[str, list[RefUpdate]]:
-        """The registrations of ``name`` in flight on ``head`` (tags pushed, ``main`` not moved yet),
-        to build on: the commit of the last of them, and a lease on each one's tag.
-
-        A writer that waited for them to land would lose its plan to each; one built on them lands
-        right after them (its commit point moves ``main`` from their last commit), or with them if
-        they are slow or were killed (from ``head``: see :meth:`Writer._commit_point`), which is
-        sound because each is a whole registration of the next number: a fresh tag of that number
-        whose commit's only parent is the one before and which changes nothing but that model's
-        record and directory, registering exactly that version, and was never on ``main`` before
-        (a registration ``main`` lost is refused by :meth:`_leftover_tag`). Anything else is not built on."""
-        base, leases = head, list[RefUpdate]()
-        record = self.read.record_at(head, name)
-        version = record.next_version if record is not None else None
-        while version is not None and len(leases) < _MAX_CARRIED:
-            tag = layout.tag_ref(name, version)
-            got = self.store.read(tag)
-            commit = _fresh_tag_target(got) if got is not None else None
-            if got is None or commit is None or not self._registers(base, commit, name, version):
-                break
-            leases.append(lease(tag, got[0]))
-            base, version = commit, version + 1
-        return base, leases
-
-    def _registers(self, parent: str, commit: str, name: str, version: int) -> bool:
-        """Whether ``commit`` is ``parent`` plus the registration of ``name`` version ``version``, alone."""
-        got = self.store.read(commit)
-        if got is None or got[1] != "commit":
-            return False
-        header = got[2].split(b"\n\n", 1)[0].decode(errors="replace").splitlines()
-        if [line[7:] for line in header if line.startswith("parent ")] != [parent]:
-            return False
-        before, after = self.store.read_tree(f"{parent}^{{tree}}"), self.store.read_tree(f"{commit}^{{tree}}")
-        if before is None or after is None or _changed(before, after) != {layout.MODELS_DIR}:
-            return False
-        models = (self.store.read_tree(at(r, layout.MODELS_DIR)) or {} for r in (parent, commit))
-        own = {layout.version_dir(name), layout.record_path(name)}
-        if {f"{layout.MODELS_DIR}/{n}" for n in _changed(*models)} - own:
-            return False
-        record = self.read.record_at(commit, name)
-        if record is None or record.next_version != version + 1 or version not in record.registered:
-            return False
-        return not reflog.was_reachable(self.store, MAIN, commit)  # main lost it: refused, not redone
+        return Plan(refs, subject, [RefUpdate(MAIN, parent, head)], prepare=tags, done=done)
 
     def _record_for_new_version(self, name: str, head: str, root: str | None, create: bool) -> ModelRecord:
         record = self.read.record_at(head, name)
@@ -294,7 +221,7 @@ class Versions:
         got = self.store.read(tag)
         if got is None:
             return None
-        tagged = _TAGGER.search(got[2]) if got[1] == "tag" else None
+        tagged = re.search(rb"^tagger .* (\d+) [+-]\d{4}$", got[2], re.M) if got[1] == "tag" else None
         if tagged and time.time() - int(tagged.group(1)) < max(stale_after(), 1.0):
             raise RefConflict(f"{name} version {version} is being registered by another writer.")
         target = self.store.read(f"{tag}^{{commit}}")
@@ -311,27 +238,6 @@ class Versions:
         if self.store.is_ancestor(commit, MAIN):
             raise RefConflict(f"{name} version {version} was registered meanwhile; planning again.")
         return got[0]
-
-
-#: How many registrations in flight a plan builds on at most (each is a few reads).
-_MAX_CARRIED = 16
-_TAGGER = re.compile(rb"^tagger .* (\d+) [+-]\d{4}$", re.M)
-_OBJECT = re.compile(rb"\Aobject ([0-9a-f]{40,64})\ntype commit\n")
-
-
-def _fresh_tag_target(got: tuple[str, str, bytes]) -> str | None:
-    """The commit an annotated tag made within the stale-lock age names (a write in flight), or None."""
-    if got[1] != "tag":
-        return None
-    tagged, target = _TAGGER.search(got[2]), _OBJECT.match(got[2])
-    if tagged is None or target is None or time.time() - int(tagged.group(1)) >= max(stale_after(), 1.0):
-        return None
-    return target.group(1).decode()
-
-
-def _changed(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> set[str]:
-    """Names whose entry differs between two trees (added, removed or changed)."""
-    return {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
 
 
 def summary(manifest: Manifest) -> str:

@@ -7,9 +7,7 @@ Every write (register, rename, delete, promote, alias, metadata) is a
 1. ``prepare``: refs nothing reads until the commit point names them (a new
    version's tag; a renamed model's stage entries, whose record does not
    exist yet), created in one transaction that also verifies every ref the
-   commit point will move and every lease still holds what was planned on
-   (a registration built on others in flight leases their tags instead:
-   ``main`` may be at either end of them, see :attr:`Plan.carry`);
+   commit point will move and every lease still holds what was planned on;
 2. ``commit``: the commit point, one transaction that moves the refs that
    make the write happen while verifying the prepared refs are still ours.
    git's files backend renames ref locks one at a time, so a process killed
@@ -39,7 +37,7 @@ from typing import Any, Generic, TypeVar
 
 from gitreg.errors import ConflictError, GitregError, IntegrityError
 from gitreg.registry.freshness import Freshness
-from gitreg.registry.layout import MAIN, TAG_PREFIX, short_ref, stage_of
+from gitreg.registry.layout import MAIN, short_ref, stage_of
 from gitreg.store import GitStore, RefConflict, RefUpdate, worktree
 
 T = TypeVar("T")
@@ -91,11 +89,6 @@ class Plan(Generic[T]):
     leases: list[RefUpdate] = field(default_factory=list)
     then: Callable[[], Plan[Any] | None] | None = None
     done: str | None = None  # what was achieved, for a work-tree warning (default: the subject)
-    #: The commit point to try when ``commit``'s leases fail: the same new heads over the heads as
-    #: published, for a plan built on writes seen in flight (pushed but not yet at their commit
-    #: point: registrations whose tags exist), which it then carries along with its own (see
-    #: :meth:`Writer._commit_point`). Empty for any other plan.
-    carry: list[RefUpdate] = field(default_factory=list)
 
 
 def lease(ref: str, value: str) -> RefUpdate:
@@ -146,9 +139,7 @@ class Writer:
         raise ConflictError(f"Gave up writing {what} after {self.retry.attempts} attempts: other writers kept winning.")
 
     def _publish(self, plan: Plan[Any]) -> None:
-        # a carrying plan's heads may be where it built or where it found them: the prepare step
-        # leases neither (the tags it creates must not exist, the writes it carries are leased)
-        unmoved = [] if plan.carry else [lease(u.ref, u.old) for u in plan.commit if u.old]
+        unmoved = [lease(u.ref, u.old) for u in plan.commit if u.old]
         if not plan.prepare:
             self.store.update_refs([*plan.commit, *plan.leases], plan.subject)
             return
@@ -157,58 +148,26 @@ class Writer:
         # since (a promotion on top of a rename's new stage entry keeps that entry)
         ours = [lease(u.ref, u.new) for u in plan.prepare if u.new and u.old is None]
         try:
-            self._commit_point(plan, ours)
+            self.store.update_refs([*plan.commit, *plan.leases, *ours], plan.subject)
         except GitregError as exc:
-            if not self.store.wrote_nothing(exc):
-                raise  # it may have happened: its prepared refs stay
-            carriable = self._carriable(plan)
-            if carriable and self._carried(plan):
-                return  # another writer's commit point landed ours with its own
-            # a carriable write's tags go only if main is still as just seen, not carried meanwhile
-            self._abandon(plan.prepare, [lease(MAIN, self.store.ref(MAIN) or "")] if carriable else [])
+            if self.store.wrote_nothing(exc):  # the commit point did not happen: its prepared refs go
+                self._abandon(plan.prepare)
             raise
 
-    def _commit_point(self, plan: Plan[Any], ours: list[RefUpdate]) -> None:
-        """Move the commit point's refs. A plan built on writes in flight tries first where they
-        will have landed (most often they have, by the time its own prepare step did), then
-        where they had not: a writer that lands their commits with its own does not wait for them."""
-        try:
-            self.store.update_refs([*plan.commit, *plan.leases, *ours], plan.subject)
-        except RefConflict:
-            if not plan.carry:
-                raise
-            self.store.update_refs([*plan.carry, *plan.leases, *ours], plan.subject)
-
-    @staticmethod
-    def _carriable(plan: Plan[Any]) -> bool:
-        """A registration (tags prepared, then ``main`` moved): another writer may build on it in flight."""
-        return any(u.ref == MAIN for u in plan.commit) and any(u.ref.startswith(TAG_PREFIX) for u in plan.prepare)
-
-    def _carried(self, plan: Plan[Any]) -> bool:
-        """Whether a registration whose commit point lost already landed: another writer, having
-        built on it in flight, moved ``main`` past its commit (and so leased its tags). Asked of the
-        source (a mirror fetches the refs the lost push named), so a write that happened is never
-        abandoned."""
-        self.fresh.before_write()
-        return all(self.store.is_ancestor(u.new, MAIN) for u in plan.commit if u.ref == MAIN and u.new)
-
-    def _abandon(self, prepared: list[RefUpdate], keep: list[RefUpdate]) -> None:
+    def _abandon(self, prepared: list[RefUpdate]) -> None:
         """Undo this writer's prepare step where its refs are still its own: delete what it created,
         move back what it moved. Nothing read them (the commit point never named them); a ref
-        someone moved on since is left as it is, and what our commit added there stays unread.
-        ``keep``: leases on the heads as just seen, so that the undo does not happen if a writer
-        carried the commit point meanwhile (its tags stay, then, as ``main`` names them)."""
+        someone moved on since is left as it is, and what our commit added there stays unread."""
         undo = [RefUpdate(u.ref, u.old, u.new) for u in prepared if u.new]
         if not undo:
             return
-        keep = [k for k in keep if k.old]
         try:
-            self.store.update_refs([*undo, *keep], "gitreg: abandon")
+            self.store.update_refs(undo, "gitreg: abandon")
         except GitregError:
             # one of them moved on (or the remote is unreachable): undo the others one by one
             for u in undo:
                 try:
-                    self.store.update_refs([u, *keep], "gitreg: abandon")
+                    self.store.update_refs([u], "gitreg: abandon")
                 except GitregError:
                     pass
 

@@ -6,9 +6,6 @@ a stage, and version numbers are never reused, even when main moves back."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -261,64 +258,4 @@ def test_rename_moves_versions_stages_and_aliases_and_leaves_no_old_entries(
     assert reg.model_names() == ["N"]
     for stage in ("production", "champion"):
         assert reg.store.tree_oid(f"refs/heads/stages/{stage}:models/M") is None
-    assert check_registry(reg.path) == []
-
-
-# -- 7. a registration built on one in flight lands both ----------------------------
-
-_SLOW_WRITER = """
-import sys
-from pathlib import Path
-from gitreg.registry import Package, Registry
-root = Path(sys.argv[2])
-root.mkdir()
-(root / "data.bin").write_bytes(b"three")
-mv = Registry.open(sys.argv[1]).register("M", Package(root=root, files=("data.bin",), flavor="python_function"))
-print(mv.version)
-"""
-
-
-@pytest.mark.parametrize("first", ["finishes", "is killed"])
-def test_a_registration_built_on_one_in_flight_lands_it_too(
-    bare_registry: Registry, tmp_path: Path, first: str
-) -> None:
-    """A writer that finds the next number's tag pushed but main not moved yet (a registration
-    in flight) builds on it instead of waiting, and its commit point lands both; the first
-    writer's own commit point then finds its version on main and reports it registered. If the
-    first writer was killed between its two steps, its registration lands all the same."""
-    reg = bare_registry
-    for i in (1, 2):
-        reg.register("M", _package(tmp_path / f"p{i}", f"v{i}".encode()))
-    # the first writer pauses after its tag is created, before it moves main
-    hook = reg.path / "hooks" / "reference-transaction"
-    hook.parent.mkdir(exist_ok=True)
-    hook.write_text(
-        '#!/bin/sh\n[ "$1" = committed ] && [ -n "$PAUSE_AFTER_TAG" ] && grep -q " refs/tags/M/v3$" && sleep 4\n'
-        "exit 0\n"
-    )
-    hook.chmod(0o755)
-    env = {**os.environ, "PAUSE_AFTER_TAG": "1"}
-    slow = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_WRITER, str(reg.path), str(tmp_path / "p3")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while reg.store.ref("refs/tags/M/v3") is None:
-        assert time.monotonic() < deadline and slow.poll() is None, slow.communicate()
-        time.sleep(0.05)
-    if first == "is killed":
-        slow.kill()  # SIGKILL: its hook's sleep keeps running, but nothing moves main for it any more
-
-    mv = reg.register("M", _package(tmp_path / "p4", b"four"))
-
-    assert mv.version == 4
-    out, err = slow.communicate(timeout=60)
-    if first == "finishes":
-        assert slow.returncode == 0 and out.split() == ["3"], err
-    assert reg.version_numbers("M") == [1, 2, 3, 4]
-    assert [reg.store.read_blob(f"{reg.version_ref('M', v).tree}:data.bin") for v in (3, 4)] == [b"three", b"four"]
-    # main went from version 2's commit to version 4's in one move: the second writer did not wait
-    moves = git(reg.path, "reflog", "show", "--format=%H", "refs/heads/main").split()
-    assert moves[:2] == [reg.version_ref("M", 4).commit, reg.version_ref("M", 2).commit]
-    hook.unlink()
     assert check_registry(reg.path) == []
