@@ -268,14 +268,21 @@ def test_gc_keeps_the_lfsconfig_blob_git_lfs_reads_on_every_operation(bare_regis
     assert config in _present(reg.store.git_dir)
 
 
-def test_gc_command_reports_in_one_line_the_lfs_objects_it_dropped(
-    bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _one_lfs_version_out_of_the_cache(bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A big-artifact version registered through LFS, loaded by a reader and evicted from its cache
+    (so gc may drop its LFS object); returns the registry's URL."""
     _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
     url = f"file://{bare_registry.path}"
     locate.open_registry(url).register("M", _package(tmp_path / "p1", os.urandom(BIG)))
     reader = _reader(tmp_path, monkeypatch, url)
     _drop_from_cache(reader, 1)
+    return url
+
+
+def test_gc_command_reports_in_one_line_the_lfs_objects_it_dropped(
+    bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _one_lfs_version_out_of_the_cache(bare_registry, tmp_path, monkeypatch)
 
     line = CliRunner().invoke(gc, ["-r", url])
 
@@ -288,11 +295,7 @@ def test_gc_command_reports_in_one_line_the_lfs_objects_it_dropped(
 def test_gc_command_reports_the_bytes_it_freed(
     bare_registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _keep_large_artifacts_in_lfs(bare_registry, tmp_path)
-    url = f"file://{bare_registry.path}"
-    locate.open_registry(url).register("M", _package(tmp_path / "p1", os.urandom(BIG)))
-    reader = _reader(tmp_path, monkeypatch, url)
-    _drop_from_cache(reader, 1)
+    url = _one_lfs_version_out_of_the_cache(bare_registry, tmp_path, monkeypatch)
 
     answer = CliRunner().invoke(gc, ["-r", url, "--json"])
 
